@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { MissingPeerError, UnknownNameError } from '@lico/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useBackend, type ModuleImporter } from './use-backend';
+
+const realImport: ModuleImporter = (s) => import(s);
+
+/** An importer on which the tfjs-node peers are missing, as on a machine that cannot install them. */
+const withoutNativePeers: ModuleImporter = async (s) => {
+  if (s.startsWith('@tensorflow/tfjs-node')) throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+  return realImport(s);
+};
+
+afterEach(() => {
+  if (tf.findBackendFactory('tensorflow')) tf.removeBackend('tensorflow');
+});
+
+describe('useBackend', () => {
+  it("rejects an unknown name and lists the valid ones", async () => {
+    await expect(useBackend('gpu')).rejects.toThrow(UnknownNameError);
+    await expect(useBackend('gpu')).rejects.toThrow("Unknown backend 'gpu'. Valid backends: 'auto', 'tensorflow', 'wasm', 'cpu'.");
+  });
+
+  it("'tensorflow' without the optional peers says how to install one", async () => {
+    const error = await useBackend('tensorflow', { importer: withoutNativePeers }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingPeerError);
+    expect((error as Error).message).toContain('npm install @tensorflow/tfjs-node');
+  });
+
+  it("'auto' without the peers picks wasm and says so", async () => {
+    const lines: string[] = [];
+    const choice = await useBackend('auto', { importer: withoutNativePeers, log: (l) => lines.push(l) });
+    expect(choice.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(lines[0]).toMatch(/picked 'wasm'/);
+  });
+
+  it("'auto' falls back to cpu when wasm cannot load", async () => {
+    const noWasm: ModuleImporter = async (s) => {
+      if (s.startsWith('@tensorflow/tfjs-node') || s === '@tensorflow/tfjs-backend-wasm') throw new Error('missing');
+      return realImport(s);
+    };
+    const wasmFactory = tf.findBackendFactory('wasm');
+    tf.removeBackend('wasm');
+    try {
+      const choice = await useBackend('auto', { importer: noWasm, log: false });
+      expect(choice.backend).toBe('cpu');
+      expect(tf.getBackend()).toBe('cpu');
+    } finally {
+      if (wasmFactory) tf.registerBackend('wasm', wasmFactory);
+    }
+  });
+
+  it("'auto' prefers tfjs-node-gpu, then tfjs-node, when present", async () => {
+    const seen: string[] = [];
+    const fakeNative = (present: string): ModuleImporter => async (s) => {
+      seen.push(s);
+      if (s === present) {
+        tf.registerBackend('tensorflow', () => new MathBackendCPU());
+        return {};
+      }
+      if (s.startsWith('@tensorflow/tfjs-node')) throw new Error('missing');
+      return realImport(s);
+    };
+    const gpu = await useBackend('auto', { importer: fakeNative('@tensorflow/tfjs-node-gpu'), log: false });
+    expect(gpu).toMatchObject({ backend: 'tensorflow', packageName: '@tensorflow/tfjs-node-gpu' });
+    expect(seen[0]).toBe('@tensorflow/tfjs-node-gpu');
+    await tf.setBackend('cpu');
+    tf.removeBackend('tensorflow');
+    seen.length = 0;
+    const node = await useBackend('auto', { importer: fakeNative('@tensorflow/tfjs-node'), log: false });
+    expect(node).toMatchObject({ backend: 'tensorflow', packageName: '@tensorflow/tfjs-node' });
+    expect(seen.slice(0, 2)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+  });
+
+  it("'cpu' activates the cpu backend", async () => {
+    expect((await useBackend('cpu', { log: false })).backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+  });
+});

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MissingPeerError, UnknownNameError } from '@lico/core';
+
+/** Backend names `useBackend` accepts. */
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** A backend name `useBackend` accepts. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** A concrete backend `useBackend` can end up on. */
+export type ChosenBackend = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What `useBackend` did. */
+export interface BackendChoice {
+  /** The backend now active. */
+  readonly backend: ChosenBackend;
+  /** The package that provides it, e.g. `'@tensorflow/tfjs-node-gpu'`. */
+  readonly packageName: string;
+  /** One line for people: what was picked and why. */
+  readonly message: string;
+}
+
+/** Loads a module by name; tests pass a fake one. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+/** Options of {@link useBackend}. */
+export interface UseBackendOptions {
+  /** Print the choice (default: true for `'auto'`). */
+  readonly log?: boolean | ((line: string) => void);
+  /** How optional packages are imported (default: dynamic `import`). */
+  readonly importer?: ModuleImporter;
+  /**
+   * Called after the wasm backend is registered and before it is activated; `@lico/backends`
+   * uses it to register its training kernels. Exposed for tests.
+   */
+  readonly onWasm?: () => Promise<void> | void;
+}
+
+const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+
+/** The peers that provide the native TensorFlow backend, most preferred first. */
+export const TENSORFLOW_PEERS = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryImport(importer: ModuleImporter, specifier: string): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  try {
+    await importer(specifier);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+async function activate(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<boolean> {
+  if (!tf.findBackendFactory(name)) return false;
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  return ok && tf.getBackend() === name;
+}
+
+async function activateTensorflow(importer: ModuleImporter): Promise<{ packageName: string } | { errors: unknown[] }> {
+  const errors: unknown[] = [];
+  for (const peer of TENSORFLOW_PEERS) {
+    const loaded = await tryImport(importer, peer);
+    if (!loaded.ok) {
+      errors.push(loaded.error);
+      continue;
+    }
+    if (await activate('tensorflow')) return { packageName: peer };
+    errors.push(new Error(`${peer} loaded but did not register the 'tensorflow' backend`));
+  }
+  return { errors };
+}
+
+/**
+ * Selects and activates a TensorFlow.js backend.
+ *
+ * - `'auto'` prefers `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (optional peers,
+ *   tried in that order), then `'wasm'` (with lico's training kernels), then `'cpu'`, and says
+ *   which it picked.
+ * - `'tensorflow'` needs one of the optional peers; without them it throws a
+ *   {@link MissingPeerError} that says how to install one.
+ * - An unknown name throws an {@link UnknownNameError} listing the valid names.
+ *
+ * ```ts
+ * const { backend } = await useBackend('auto'); // e.g. 'wasm'
+ * ```
+ */
+export async function useBackend(name: string = 'auto', options: UseBackendOptions = {}): Promise<BackendChoice> {
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UnknownNameError('backend', name, BACKEND_NAMES);
+  const importer = options.importer ?? defaultImporter;
+  const log = options.log ?? name === 'auto';
+  const say = (choice: BackendChoice): BackendChoice => {
+    if (log) (typeof log === 'function' ? log : (line: string) => console.error(line))(choice.message);
+    return choice;
+  };
+  const wasm = async (): Promise<boolean> => {
+    const loaded = await tryImport(importer, '@tensorflow/tfjs-backend-wasm');
+    if (!loaded.ok) return false;
+    await options.onWasm?.();
+    return activate('wasm');
+  };
+  const cpu = async (): Promise<boolean> => {
+    await tryImport(importer, '@tensorflow/tfjs-backend-cpu');
+    return activate('cpu');
+  };
+
+  switch (name as BackendName) {
+    case 'tensorflow': {
+      const result = await activateTensorflow(importer);
+      if ('packageName' in result) {
+        return say({ backend: 'tensorflow', packageName: result.packageName, message: `lico: using the 'tensorflow' backend from ${result.packageName}.` });
+      }
+      throw new MissingPeerError('@tensorflow/tfjs-node', "The 'tensorflow' backend", { cause: result.errors[0] });
+    }
+    case 'wasm':
+      if (await wasm()) return say({ backend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm', message: "lico: using the 'wasm' backend." });
+      throw new MissingPeerError('@tensorflow/tfjs-backend-wasm', "The 'wasm' backend");
+    case 'cpu':
+      if (await cpu()) return say({ backend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', message: "lico: using the 'cpu' backend (pure JavaScript, slow for convolutions)." });
+      throw new MissingPeerError('@tensorflow/tfjs-backend-cpu', "The 'cpu' backend");
+    case 'auto': {
+      const native = await activateTensorflow(importer);
+      if ('packageName' in native) {
+        return say({ backend: 'tensorflow', packageName: native.packageName, message: `lico: backend 'auto' picked 'tensorflow' (${native.packageName}).` });
+      }
+      if (await wasm()) {
+        return say({
+          backend: 'wasm',
+          packageName: '@tensorflow/tfjs-backend-wasm',
+          message: "lico: backend 'auto' picked 'wasm' (neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed).",
+        });
+      }
+      if (await cpu()) {
+        return say({ backend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', message: "lico: backend 'auto' picked 'cpu' (no native or wasm backend could be loaded)." });
+      }
+      throw new MissingPeerError('@tensorflow/tfjs-backend-wasm', 'Backend selection');
+    }
+  }
+}

@@ -1,0 +1,3 @@
+import { licoTsup } from '../../tsup.shared';
+
+export default licoTsup();

@@ -1,0 +1,65 @@
+import './register-gradients';
+export {
+  SPECIFICATION_VERSION,
+  type SpecificationVersion,
+  type NamedVariables,
+  type ForwardOptions,
+  type ClassifierOutput,
+  type ImageClassifier,
+  type TextEncoder,
+  type PromptFeatures,
+  type PromptLearner,
+  type MappingNet,
+  type AlignmentInputs,
+  type AlignmentLoss,
+  type InterpreterOptions,
+  type Interpreter,
+  type Batch,
+  type BatchOptions,
+  type Dataset,
+} from './spec';
+export {
+  LicoError,
+  type LicoErrorCode,
+  ShapeError,
+  DTypeError,
+  NonFiniteError,
+  ConfigError,
+  UnknownNameError,
+  FileFormatError,
+  NotFoundError,
+  MissingPeerError,
+} from './errors';
+export {
+  formatShape,
+  assertRank,
+  assertShape,
+  assertDType,
+  assertFinite,
+  assertFiniteNumber,
+  assertPositive,
+  assertPositiveInteger,
+  assertOneOf,
+} from './assert';
+export { createRng, type Rng, type RngState } from './rng';
+export { writeFileAtomic, writeDirAtomic } from './io/atomic-write';
+export {
+  SAFETENSORS_DTYPES,
+  MAX_SAFETENSORS_HEADER,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type LoadedTensor,
+  type ReadSafetensorsOptions,
+  type TensorToWrite,
+  parseSafetensorsHeader,
+  readSafetensorsHeader,
+  checkSafetensorsKeys,
+  readSafetensors,
+  decodeSafetensorsData,
+  halfToFloat,
+  floatToHalf,
+  encodeSafetensors,
+  writeSafetensors,
+} from './io/safetensors';
+export { type WeightsModelJson, saveVariables, readWeights, loadVariables, assignNamed } from './io/tfjs-weights';

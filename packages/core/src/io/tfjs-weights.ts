@@ -1,0 +1,107 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError, FileFormatError, NotFoundError } from '../errors';
+import { formatShape } from '../assert';
+import type { NamedVariables } from '../spec';
+import { writeDirAtomic } from './atomic-write';
+
+/**
+ * Saving and loading named variables in the TensorFlow.js format: a `model.json` whose
+ * `weightsManifest` lists the weights, beside one binary weight file. Directories are replaced
+ * atomically.
+ */
+
+/** The `model.json` lico writes. */
+export interface WeightsModelJson {
+  readonly format: 'lico-weights';
+  readonly generatedBy: string;
+  /** Free JSON the owner stores with the weights (architecture config, step, …). */
+  readonly userDefinedMetadata?: Readonly<Record<string, unknown>>;
+  readonly weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+/** Writes every variable of `variables` to `dir/model.json` + `dir/weights.bin` (atomically). */
+export async function saveVariables(dir: string, variables: NamedVariables, metadata?: Record<string, unknown>): Promise<void> {
+  const tensors: tf.NamedTensorMap = {};
+  for (const [name, v] of Object.entries(variables)) tensors[name] = v;
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  const modelJson: WeightsModelJson = {
+    format: 'lico-weights',
+    generatedBy: '@lico/core',
+    ...(metadata ? { userDefinedMetadata: metadata } : {}),
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+  };
+  await writeDirAtomic(dir, async (tmp) => {
+    await fs.writeFile(path.join(tmp, 'weights.bin'), new Uint8Array(data as ArrayBuffer));
+    await fs.writeFile(path.join(tmp, 'model.json'), JSON.stringify(modelJson, null, 1));
+  });
+}
+
+/** Reads `dir/model.json` and its weight files into a map of fresh tensors (caller disposes). */
+export async function readWeights(dir: string): Promise<{ tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }> {
+  const jsonPath = path.join(dir, 'model.json');
+  let raw: string;
+  try {
+    raw = await fs.readFile(jsonPath, 'utf-8');
+  } catch {
+    throw new NotFoundError(`No model.json in '${dir}'.`);
+  }
+  let json: WeightsModelJson;
+  try {
+    json = JSON.parse(raw) as WeightsModelJson;
+  } catch (error) {
+    throw new FileFormatError(jsonPath, `not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(json.weightsManifest)) throw new FileFormatError(jsonPath, 'has no weightsManifest');
+  const tensors: tf.NamedTensorMap = {};
+  for (const group of json.weightsManifest) {
+    const buffers: Uint8Array[] = [];
+    for (const p of group.paths) {
+      if (p.includes('..') || path.isAbsolute(p)) throw new FileFormatError(jsonPath, `weight path '${p}' leaves the model directory`);
+      buffers.push(await fs.readFile(path.join(dir, p)));
+    }
+    const total = buffers.reduce((a, b) => a + b.byteLength, 0);
+    const expected = group.weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1), 0);
+    if (total !== expected) {
+      throw new FileFormatError(jsonPath, `weight files hold ${total} bytes but the manifest describes ${expected} (truncated or mismatched)`);
+    }
+    const joined = new Uint8Array(total);
+    let off = 0;
+    for (const b of buffers) {
+      joined.set(b, off);
+      off += b.byteLength;
+    }
+    Object.assign(tensors, tf.io.decodeWeights(joined.buffer, group.weights));
+  }
+  return { tensors, metadata: (json.userDefinedMetadata ?? {}) as Record<string, unknown> };
+}
+
+/**
+ * Loads `dir` into existing variables: every variable must be present with the same shape, and no
+ * extra weight may be in the file. Returns the stored metadata.
+ */
+export async function loadVariables(dir: string, variables: NamedVariables): Promise<Record<string, unknown>> {
+  const { tensors, metadata } = await readWeights(dir);
+  try {
+    assignNamed(variables, tensors, path.join(dir, 'model.json'));
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return metadata;
+}
+
+/** Assigns `tensors` to `variables` by name, checking that the names and shapes agree exactly. */
+export function assignNamed(variables: NamedVariables, tensors: tf.NamedTensorMap, source: string): void {
+  for (const [name, v] of Object.entries(variables)) {
+    const t = tensors[name];
+    if (!t) throw new FileFormatError(source, `missing weight '${name}'`);
+    if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
+      throw new ShapeError(`${source}: weight '${name}' has shape ${formatShape(t.shape)}, the model expects ${formatShape(v.shape)}.`);
+    }
+  }
+  for (const name of Object.keys(tensors)) {
+    if (!(name in variables)) throw new FileFormatError(source, `unexpected weight '${name}'`);
+  }
+  for (const [name, v] of Object.entries(variables)) v.assign(tensors[name]!.dtype === v.dtype ? tensors[name]! : tf.cast(tensors[name]!, v.dtype));
+}

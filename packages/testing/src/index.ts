@@ -1,0 +1,142 @@
+/**
+ * Test helpers shared by the lico packages: tolerance checks per backend precision, tensor-leak
+ * checks, central finite-difference gradient checks, golden files and backend setup.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+
+/** Default absolute/relative tolerance of float32 work. */
+export const FLOAT32_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
+
+/** Flattens a tensor, typed array or nested array to a plain number array. */
+export function toArray(x: tf.Tensor | ArrayLike<number> | number | readonly unknown[]): number[] {
+  if (typeof x === 'number') return [x];
+  if (x instanceof tf.Tensor) return Array.from(x.dataSync());
+  return (Array.from(x as ArrayLike<number>) as unknown[]).flat(Infinity as 1) as number[];
+}
+
+/**
+ * Asserts `|actual - expected| <= atol + rtol * |expected|` elementwise (NaN equals NaN only if
+ * both are NaN). Throws with the first bad index and both values.
+ */
+export function expectClose(
+  actual: tf.Tensor | ArrayLike<number> | number | readonly unknown[],
+  expected: tf.Tensor | ArrayLike<number> | number | readonly unknown[],
+  tolerance: { atol?: number; rtol?: number } = FLOAT32_TOLERANCE,
+): void {
+  const a = toArray(actual);
+  const e = toArray(expected);
+  const atol = tolerance.atol ?? 0;
+  const rtol = tolerance.rtol ?? 0;
+  if (a.length !== e.length) throw new Error(`length mismatch: actual ${a.length}, expected ${e.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (!(Number.isNaN(x) && Number.isNaN(y))) throw new Error(`index ${i}: actual ${x}, expected ${y}`);
+      continue;
+    }
+    const err = Math.abs(x - y);
+    const allowed = atol + rtol * Math.abs(y);
+    if (!(err <= allowed)) {
+      throw new Error(`index ${i}: actual ${x}, expected ${y}, |diff| ${err} > ${allowed} (atol ${atol}, rtol ${rtol})`);
+    }
+    worst = Math.max(worst, err);
+  }
+  expect(worst).toBeGreaterThanOrEqual(0);
+}
+
+/** Largest relative error `max|a-e| / max(max|e|, floor)` between two arrays. */
+export function relativeError(actual: tf.Tensor | ArrayLike<number>, expected: tf.Tensor | ArrayLike<number>, floor = 1e-12): number {
+  const a = toArray(actual);
+  const e = toArray(expected);
+  if (a.length !== e.length) throw new Error(`length mismatch: actual ${a.length}, expected ${e.length}`);
+  let num = 0;
+  let den = floor;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - e[i]!));
+    den = Math.max(den, Math.abs(e[i]!));
+  }
+  return num / den;
+}
+
+/**
+ * Runs `fn` and asserts that the number of live tensors is the same before and after
+ * (what `fn` returns is disposed first). Works with sync and async functions.
+ */
+export async function expectNoLeaks<T>(fn: () => T | Promise<T>): Promise<T> {
+  const before = tf.memory().numTensors;
+  const result = await fn();
+  const returned = collectTensors(result);
+  const after = tf.memory().numTensors - returned.length;
+  if (after !== before) throw new Error(`tensor leak: ${before} tensors before, ${after} after (not counting ${returned.length} returned)`);
+  return result;
+}
+
+function collectTensors(x: unknown, out: tf.Tensor[] = [], seen = new Set<unknown>()): tf.Tensor[] {
+  if (x === null || typeof x !== 'object' || seen.has(x)) return out;
+  seen.add(x);
+  if (x instanceof tf.Tensor) {
+    if (!x.isDisposed && !(x instanceof tf.Variable)) out.push(x);
+    return out;
+  }
+  for (const v of Array.isArray(x) ? x : Object.values(x as object)) collectTensors(v, out, seen);
+  return out;
+}
+
+/**
+ * Central finite-difference check of the gradient of a scalar function `f` at `x`: compares
+ * `tf.grad(f)(x)` with `(f(x+h e_i) - f(x-h e_i)) / 2h` on `maxChecks` coordinates (all when
+ * small). Returns the worst relative error `|g - fd| / max(|fd|, |g|, scale)`.
+ */
+export function gradientCheck(
+  f: (x: tf.Tensor) => tf.Scalar,
+  x: tf.Tensor,
+  options: { h?: number; maxChecks?: number; seed?: number; scale?: number } = {},
+): number {
+  const h = options.h ?? 1e-2;
+  const grad = tf.tidy(() => tf.grad(f)(x));
+  const g = grad.dataSync().slice();
+  grad.dispose();
+  const base = x.dataSync().slice();
+  const n = base.length;
+  const maxChecks = options.maxChecks ?? 24;
+  let indices: number[] = [];
+  if (n <= maxChecks) indices = Array.from({ length: n }, (_, i) => i);
+  else {
+    let s = (options.seed ?? 1) >>> 0;
+    for (let k = 0; k < maxChecks; k++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      indices.push(s % n);
+    }
+  }
+  const evalAt = (data: Float32Array): number => tf.tidy(() => f(tf.tensor(data, x.shape, 'float32')).dataSync()[0]!);
+  let scale = options.scale ?? 0;
+  for (const v of g) scale = Math.max(scale, Math.abs(v) * 1e-2);
+  let worst = 0;
+  for (const i of indices) {
+    const plus = base.slice() as Float32Array;
+    const minus = base.slice() as Float32Array;
+    plus[i] = plus[i]! + h;
+    minus[i] = minus[i]! - h;
+    const fd = (evalAt(plus) - evalAt(minus)) / (2 * h);
+    const err = Math.abs(g[i]! - fd) / Math.max(Math.abs(fd), Math.abs(g[i]!), scale, 1e-6);
+    worst = Math.max(worst, err);
+  }
+  return worst;
+}
+
+/** Reads a JSON golden file (path relative to the caller's `import.meta.url`). */
+export function loadGolden<T = Record<string, unknown>>(url: URL): T {
+  return JSON.parse(readFileSync(url, 'utf-8')) as T;
+}
+
+/** Sets the pure-JS cpu backend (synchronous, always available). */
+export async function useCpuBackend(): Promise<void> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+}
