@@ -63,3 +63,4 @@ export {
   writeSafetensors,
 } from './io/safetensors';
 export { type WeightsModelJson, saveVariables, readWeights, loadVariables, assignNamed } from './io/tfjs-weights';
+export { defaultCacheDir, downloadToCache, hashFile, type DownloadOptions } from './io/download';
