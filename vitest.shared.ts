@@ -15,6 +15,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // The JSON report feeds tools/test-summary.mjs, which prints the whole suite's closing line.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     // tfjs-core's gradient registrations are ESM files with extensionless imports: let vite
     // resolve them (see packages/core/src/register-gradients.ts).
     server: { deps: { inline: [/@tensorflow\/tfjs-core\/dist\/(?!tf-core)/] } },
