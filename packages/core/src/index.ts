@@ -64,3 +64,4 @@ export {
 } from './io/safetensors';
 export { type WeightsModelJson, saveVariables, readWeights, loadVariables, assignNamed } from './io/tfjs-weights';
 export { defaultCacheDir, downloadToCache, hashFile, type DownloadOptions } from './io/download';
+export { createProgressBar, formatDuration, type ProgressBar, type ProgressBarOptions, type ProgressStream } from './progress';
