@@ -1,3 +1,4 @@
 import { licoTsup } from '../../tsup.shared';
 
-export default licoTsup();
+// shims: `import.meta.url` in the CJS build (src/wasm/wasm-threads.ts resolves the wasm files).
+export default licoTsup({ shims: true });

@@ -2,9 +2,14 @@ export {
   BACKEND_NAMES,
   TENSORFLOW_PEERS,
   useBackend,
+  resolveWasmThreads,
   type BackendName,
   type ChosenBackend,
   type BackendChoice,
   type ModuleImporter,
   type UseBackendOptions,
 } from './use-backend';
+export { registerWasmTrainingKernels, wasmTrainingKernelsRegistered, WASM_TRAINING_KERNELS, type WasmTrainingKernel } from './wasm/register-wasm-training-kernels';
+export { startThreadedWasm, wasmThreadsStarted } from './wasm/wasm-threads';
+export { conv2dFilterGrad } from './wasm/conv2d-backprop-filter';
+export { conv2dInputGrad } from './wasm/conv2d-backprop-input';

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MissingPeerError, UnknownNameError } from '@lico/core';
+import { ConfigError, MissingPeerError, UnknownNameError } from '@lico/core';
+import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
+import { startThreadedWasm } from './wasm/wasm-threads';
 
 /** Backend names `useBackend` accepts. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -34,6 +36,30 @@ export interface UseBackendOptions {
    * uses it to register its training kernels. Exposed for tests.
    */
   readonly onWasm?: () => Promise<void> | void;
+  /**
+   * Register lico's wasm training kernels when the wasm backend is chosen (default true; see
+   * `registerWasmTrainingKernels`).
+   */
+  readonly trainingKernels?: boolean;
+  /**
+   * Threads of the wasm backend (1 … 8). Default: the `LICO_WASM_THREADS` environment variable, else
+   * 1 (the stock single-threaded build). Above 1, the multi-threaded SIMD build is started in Node
+   * (see `startThreadedWasm`); results are identical to one thread.
+   */
+  readonly threads?: number;
+}
+
+/** The wasm thread count from the option or `LICO_WASM_THREADS` (default 1). */
+export function resolveWasmThreads(threads?: number): number {
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 8) throw new ConfigError(`threads must be an integer in [1, 8], got ${threads}`);
+    return threads;
+  }
+  const env = process.env.LICO_WASM_THREADS;
+  if (env === undefined || env === '') return 1;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new ConfigError(`LICO_WASM_THREADS must be an integer in [1, 8], got '${env}'`);
+  return n;
 }
 
 const defaultImporter: ModuleImporter = (specifier) => import(specifier);
@@ -96,6 +122,9 @@ export async function useBackend(name: string = 'auto', options: UseBackendOptio
   const wasm = async (): Promise<boolean> => {
     const loaded = await tryImport(importer, '@tensorflow/tfjs-backend-wasm');
     if (!loaded.ok) return false;
+    const threads = resolveWasmThreads(options.threads);
+    if (threads > 1) await startThreadedWasm(threads);
+    if (options.trainingKernels ?? true) registerWasmTrainingKernels();
     await options.onWasm?.();
     return activate('wasm');
   };

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The part of the wasm backend (`BackendWasm`) that lico's kernels use. */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  incRef(dataId: tf.DataId): void;
+}
+
+/** A kernel input as a Tensor (the engine passes Tensors; wrap bare TensorInfos to be safe). */
+export function asTensor(info: tf.TensorInfo, owned: tf.Tensor[]): tf.Tensor {
+  if (info instanceof tf.Tensor) return info;
+  const t = tf.engine().makeTensorFromTensorInfo(info);
+  owned.push(t);
+  return t;
+}
+
+/**
+ * Runs tensor ops (fast wasm kernels) inside a kernel and hands their result back as the kernel's
+ * output: intermediates are disposed, the result's data survives by taking a backend reference
+ * before the wrapping tensor is disposed.
+ */
+export function outputFromOps(backend: WasmBackendLike, inputs: readonly tf.TensorInfo[], compute: (...xs: tf.Tensor[]) => tf.Tensor): tf.TensorInfo {
+  const owned: tf.Tensor[] = [];
+  try {
+    const result = tf.tidy(() => compute(...inputs.map((i) => asTensor(i, owned))));
+    backend.incRef(result.dataId);
+    const info: tf.TensorInfo = { dataId: result.dataId, shape: result.shape.slice(), dtype: result.dtype };
+    result.dispose();
+    return info;
+  } finally {
+    for (const t of owned) t.dispose();
+  }
+}
+
+/** Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor. */
+export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  let y = x;
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t0 = Math.max(0, -top);
+    const l0 = Math.max(0, -left);
+    y = tf.slice(y, [0, t0, l0, 0], [b, h - t0 - Math.max(0, -bottom), w - l0 - Math.max(0, -right), c]);
+  }
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    y = tf.pad(y, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+  }
+  return y;
+}

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The Emscripten module of the wasm backend, as `BackendWasm` expects it. */
+interface EmscriptenModule {
+  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
+  tfjs?: Record<string, (...args: number[]) => number>;
+}
+
+type ModuleFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
+
+/**
+ * The wasm code caps its thread pool at half the logical core count, which it reads from
+ * `os.cpus()`: report at least `cores` while the module starts and the pool is created.
+ */
+function withCoresReported<T>(cores: number, f: () => T): T {
+  const cpus = os.cpus;
+  const real = cpus();
+  os.cpus = () => (real.length >= cores ? real : Array.from({ length: cores }, (_, i) => real[i % real.length]!));
+  try {
+    return f();
+  } finally {
+    os.cpus = cpus;
+  }
+}
+
+async function withCoresReportedAsync<T>(cores: number, f: () => Promise<T>): Promise<T> {
+  const cpus = os.cpus;
+  const real = cpus();
+  os.cpus = () => (real.length >= cores ? real : Array.from({ length: cores }, (_, i) => real[i % real.length]!));
+  try {
+    return await f();
+  } finally {
+    os.cpus = cpus;
+  }
+}
+
+let started: { threads: number; module: EmscriptenModule } | undefined;
+
+/**
+ * The number of threads the multi-threaded wasm build was started with (0 when it was not).
+ */
+export function wasmThreadsStarted(): number {
+  return started?.threads ?? 0;
+}
+
+/**
+ * Re-registers the `'wasm'` backend with the multi-threaded SIMD build of tfjs-backend-wasm, which
+ * tfjs never uses in Node (its thread-support probe answers false there, and its pthread worker is
+ * a `blob:` URL that Node's `Worker` cannot load). This writes the pthread worker script to a
+ * temporary file, starts the threaded build with `locateFile` pointing at it and at the `.wasm`
+ * binary, and runs XNNPACK with `threads` threads (1 … 8; Emscripten's worker pool has 8).
+ *
+ * Call it before the wasm backend is first used: an already-initialised wasm backend is removed
+ * (its tensors with it). Calling it again with the same count does nothing; with another count,
+ * it throws (the thread pool cannot be resized). Returns the thread count XNNPACK reports.
+ */
+export async function startThreadedWasm(threads: number): Promise<number> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 8) throw new RangeError(`wasm threads must be an integer in [1, 8], got ${threads}`);
+  if (started) {
+    if (started.threads !== threads) throw new Error(`The threaded wasm backend already runs with ${started.threads} threads; it cannot be restarted with ${threads}.`);
+    return threads;
+  }
+  const require = createRequire(import.meta.url);
+  const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
+  const script = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
+  const factory = require(script) as ModuleFactory;
+  const { wasmWorkerContents } = require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const workerFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'lico-wasm-')), 'tfjs-backend-wasm-threaded-simd.worker.cjs');
+  // The exported string holds raw newlines inside string literals: escape them, as tfjs does.
+  writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
+  const module = await withCoresReportedAsync(2 * threads, () => factory({
+    locateFile: (file: string, prefix: string) => {
+      if (file.endsWith('.worker.js')) return workerFile;
+      if (file.endsWith('.wasm')) return path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm');
+      return prefix + file;
+    },
+    mainScriptUrlOrBlob: script,
+  }));
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
+  setThreadsCount(threads);
+  let actual = 0;
+  tf.registerBackend(
+    'wasm',
+    () => {
+      const backend = withCoresReported(2 * threads, () => new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]));
+      actual = module.tfjs!.getThreadsCount!();
+      return backend;
+    },
+    2,
+  );
+  started = { threads, module };
+  const previous = tf.getBackend();
+  await tf.setBackend('wasm');
+  if (previous && previous !== 'wasm') await tf.setBackend(previous);
+  return actual;
+}
