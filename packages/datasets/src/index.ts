@@ -1,1 +1,38 @@
-export const PACKAGE_NAME = '@lico/datasets';
+export {
+  type SampleSource,
+  type PipelineStats,
+  type BatchArrays,
+  type LicoDataset,
+  type InMemoryDataset,
+  type CreateDatasetOptions,
+  type InMemoryDatasetOptions,
+  createDataset,
+  createInMemoryDataset,
+} from './dataset';
+export { type Augmentation, type AugmentParams, checkAugmentation, drawAugmentParams, writeAugmentedImage } from './augment';
+export {
+  type Normalization,
+  FASHION_MNIST_NORMALIZATION,
+  MNIST_NORMALIZATION,
+  CIFAR10_NORMALIZATION,
+  CIFAR100_NORMALIZATION,
+  SVHN_NORMALIZATION,
+  IMAGENET_NORMALIZATION,
+  normalizationTable,
+  normalize,
+  denormalize,
+} from './normalization';
+export { mixSeeds, derivedRng } from './seeds';
+export { type IdxArray, parseIdx, readIdx, encodeIdx } from './idx';
+export { type DataFileSpec, type LocateOptions, locateDataFiles } from './locate';
+export {
+  type IdxDatasetOptions,
+  FASHION_MNIST_CLASSES,
+  MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR,
+  fashionMnist,
+  mnist,
+  readIdxPair,
+} from './fashion-mnist';
+export { subset } from './subset';
+export { type LimitedLabelsOptions, type LimitedLabelsSplit, limitedLabels } from './limited-labels';
