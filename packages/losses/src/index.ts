@@ -1,1 +1,29 @@
-export const PACKAGE_NAME = '@lico/losses';
+/** `@lico/losses`: LICO's log-domain Sinkhorn optimal-transport and manifold-matching losses. */
+export { NORM_EPSILON, l2Normalize } from './l2-normalize';
+export { squaredEuclideanCost } from './squared-euclidean-cost';
+export {
+  SINKHORN_DEFAULTS,
+  type SinkhornOptions,
+  type SinkhornResult,
+  type ResolvedSinkhornOptions,
+  resolveSinkhornOptions,
+  sinkhorn,
+} from './sinkhorn';
+export { type SinkhornKernelInput, type SinkhornKernelOutput, sinkhornKernel } from './sinkhorn-kernel';
+export {
+  type OptimalTransportLossOptions,
+  type OptimalTransportLossResult,
+  optimalTransportLoss,
+  optimalTransportLossWithPlan,
+} from './optimal-transport-loss';
+export {
+  type ManifoldMatchingSign,
+  type ManifoldMatchingLossOptions,
+  MANIFOLD_MATCHING_SIGNS,
+  SQUARED_DISTANCE_FLOOR,
+  DEFAULT_TEMPERATURE,
+  pairwiseDistances,
+  manifoldMatchingLoss,
+} from './manifold-matching-loss';
+export { type OptimalTransportPluginOptions, createOptimalTransportLoss, optimalTransport } from './optimal-transport-plugin';
+export { type ManifoldMatchingPluginOptions, createManifoldMatchingLoss, manifoldMatching } from './manifold-matching-plugin';

@@ -1,0 +1,149 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertPositive, assertPositiveInteger, assertRank, ConfigError, formatShape, NonFiniteError, ShapeError } from '@lico/core';
+import { sinkhornKernel } from './sinkhorn-kernel';
+
+/** Options of {@link sinkhorn} (also accepted by the optimal-transport loss). */
+export interface SinkhornOptions {
+  /** Entropic regularisation ε (default 0.1). */
+  readonly epsilon?: number;
+  /** Most iterations (default 100). */
+  readonly maxIterations?: number;
+  /**
+   * Stop once the batch-mean L1 change of the source potential `u`, checked after every
+   * iteration, is below this (default 1e-3; 0 runs all `maxIterations`).
+   */
+  readonly tolerance?: number;
+  /** Source marginals `[N,P]`, positive (default uniform `1/P`). Each row must carry the same mass as the target row. */
+  readonly sourceWeights?: tf.Tensor2D;
+  /** Target marginals `[N,Q]`, positive (default uniform `1/Q`). */
+  readonly targetWeights?: tf.Tensor2D;
+  /**
+   * Record the iterations as tfjs ops so the plan is differentiable with respect to the cost
+   * (default false: the plan is computed off the tape, much faster, and carries no gradient).
+   */
+  readonly differentiable?: boolean;
+}
+
+/** Result of {@link sinkhorn}. */
+export interface SinkhornResult {
+  /** Transport plan `exp((−C + u + v)/ε)`, `[N,P,Q]`. */
+  readonly plan: tf.Tensor3D;
+  /** Iterations run (at least 1, at most `maxIterations`). */
+  readonly iterations: number;
+  /** Batch-mean L1 change of `u` at the last iteration. */
+  readonly change: number;
+}
+
+/** Defaults of {@link SinkhornOptions} (the spec's values). */
+export const SINKHORN_DEFAULTS = { epsilon: 0.1, maxIterations: 100, tolerance: 1e-3 } as const;
+
+/** Resolved, validated numeric Sinkhorn options. */
+export interface ResolvedSinkhornOptions {
+  readonly epsilon: number;
+  readonly maxIterations: number;
+  readonly tolerance: number;
+}
+
+/** Fills in defaults and validates the numeric options (throws {@link ConfigError}). */
+export function resolveSinkhornOptions(options: SinkhornOptions = {}): ResolvedSinkhornOptions {
+  const epsilon = options.epsilon ?? SINKHORN_DEFAULTS.epsilon;
+  const maxIterations = options.maxIterations ?? SINKHORN_DEFAULTS.maxIterations;
+  const tolerance = options.tolerance ?? SINKHORN_DEFAULTS.tolerance;
+  assertPositive(epsilon, 'sinkhorn option epsilon');
+  assertPositiveInteger(maxIterations, 'sinkhorn option maxIterations');
+  if (!Number.isFinite(tolerance) || tolerance < 0) {
+    throw new ConfigError(`sinkhorn option tolerance must be a finite number >= 0, got ${tolerance}.`);
+  }
+  return { epsilon, maxIterations, tolerance };
+}
+
+function logWeights(w: tf.Tensor2D | undefined, n: number, k: number, what: string): Float64Array {
+  const out = new Float64Array(n * k);
+  if (w === undefined) {
+    out.fill(-Math.log(k));
+    return out;
+  }
+  assertRank(w, 2, what);
+  if (w.shape[0] !== n || w.shape[1] !== k) {
+    throw new ShapeError(`${what} must have shape ${formatShape([n, k])} to match the cost, got ${formatShape(w.shape)}.`);
+  }
+  const data = w.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${what} holds a non-finite value (${v}) at flat index ${i} of shape ${formatShape(w.shape)}.`);
+    if (!(v > 0)) throw new ConfigError(`${what} must be positive, got ${v} at flat index ${i}.`);
+    out[i] = Math.log(v);
+  }
+  return out;
+}
+
+function checkMass(logMu: Float64Array, logNu: Float64Array, n: number, p: number, q: number): void {
+  for (let s = 0; s < n; s++) {
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < p; i++) a += Math.exp(logMu[s * p + i]!);
+    for (let j = 0; j < q; j++) b += Math.exp(logNu[s * q + j]!);
+    if (Math.abs(a - b) > 1e-4 * Math.max(a, b)) {
+      throw new ConfigError(`sourceWeights and targetWeights must carry the same mass per sample: sample ${s} has ${a} and ${b}.`);
+    }
+  }
+}
+
+/**
+ * Batched entropic optimal transport by log-domain Sinkhorn (the spec's updates, `u`, `v` start at
+ * 0): `cost` `[N,P,Q]` → plan `[N,P,Q]` with row sums ≈ source weights and column sums = target
+ * weights. By default the plan carries no gradient (it is computed off the tape in float64, on
+ * any backend); `differentiable: true` runs the same iterations as tfjs ops so gradients flow
+ * through them. Non-finite costs throw a {@link NonFiniteError} naming `cost`.
+ */
+export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): SinkhornResult {
+  assertRank(cost, 3, 'cost');
+  const { epsilon, maxIterations, tolerance } = resolveSinkhornOptions(options);
+  const [n, p, q] = cost.shape;
+  if (n === 0 || p === 0 || q === 0) throw new ShapeError(`cost must be non-empty, got shape ${formatShape(cost.shape)}.`);
+  const logMu = logWeights(options.sourceWeights, n, p, 'sourceWeights');
+  const logNu = logWeights(options.targetWeights, n, q, 'targetWeights');
+  if (options.sourceWeights !== undefined || options.targetWeights !== undefined) checkMass(logMu, logNu, n, p, q);
+  const data = cost.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw new NonFiniteError(`cost holds a non-finite value (${data[i]}) at flat index ${i} of shape ${formatShape(cost.shape)}.`);
+    }
+  }
+  if (options.differentiable === true) return sinkhornOnTape(cost, logMu, logNu, epsilon, maxIterations, tolerance);
+  const out = sinkhornKernel({ cost: data, n, p, q, logMu, logNu, epsilon, maxIterations, tolerance });
+  return { plan: tf.tensor3d(out.plan, [n, p, q], 'float32'), iterations: out.iterations, change: out.lastChange };
+}
+
+function sinkhornOnTape(
+  cost: tf.Tensor3D,
+  logMuData: Float64Array,
+  logNuData: Float64Array,
+  epsilon: number,
+  maxIterations: number,
+  tolerance: number,
+): SinkhornResult {
+  const [n, p, q] = cost.shape;
+  let iterations = 0;
+  let change = Infinity;
+  const plan = tf.tidy(() => {
+    const logMu = tf.tensor3d(Float32Array.from(logMuData), [n, p, 1]);
+    const logNu = tf.tensor3d(Float32Array.from(logNuData), [n, 1, q]);
+    const negCost = tf.neg(cost);
+    const kernel = (u: tf.Tensor, v: tf.Tensor): tf.Tensor => tf.div(tf.add(tf.add(negCost, u), v), epsilon);
+    let u: tf.Tensor = tf.zeros([n, p, 1]);
+    let v: tf.Tensor = tf.zeros([n, 1, q]);
+    while (iterations < maxIterations) {
+      iterations++;
+      const previous = u;
+      u = tf.add(tf.mul(tf.sub(logMu, tf.logSumExp(kernel(u, v), 2, true)), epsilon), u);
+      v = tf.add(tf.mul(tf.sub(logNu, tf.logSumExp(kernel(u, v), 1, true)), epsilon), v);
+      const err = tf.mean(tf.sum(tf.abs(tf.sub(u, previous)), [1, 2]));
+      change = err.dataSync()[0]!;
+      err.dispose();
+      if (change < tolerance) break;
+    }
+    return tf.exp(kernel(u, v)) as tf.Tensor3D;
+  });
+  return { plan, iterations, change };
+}
