@@ -1,1 +1,47 @@
-export const PACKAGE_NAME = '@lico/cam';
+/**
+ * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM) for any
+ * `ImageClassifier`, the metrics that judge them, and heatmap rendering.
+ */
+export {
+  type CamOptions,
+  type Upsampling,
+  type TargetScore,
+  NORMALIZE_EPSILON,
+  minMaxNormalize,
+  resizeMaps,
+  predictedClasses,
+} from './common';
+export { activationsAndGradients, type ActivationsAndGradients } from './interpreters/activations-and-gradients';
+export { gradCam, type GradCamOptions } from './interpreters/grad-cam';
+export { gradCamPlusPlus, type GradCamPlusPlusOptions, type GradCamPlusPlusVariant } from './interpreters/grad-cam-plus-plus';
+export { xGradCam, type XGradCamOptions } from './interpreters/x-grad-cam';
+export { layerCam, type LayerCamOptions } from './interpreters/layer-cam';
+export { eigenCam, type EigenCamOptions } from './interpreters/eigen-cam';
+export { scoreCam, type ScoreCamOptions, type ScoreCamVariant } from './interpreters/score-cam';
+export { rise, riseMasks, type RiseOptions, type RiseMaskSource } from './interpreters/rise';
+export {
+  createGradCam,
+  createGradCamPlusPlus,
+  createXGradCam,
+  createLayerCam,
+  createScoreCam,
+  createRise,
+  createEigenCam,
+  interpreters,
+  INTERPRETER_NAMES,
+  createInterpreter,
+  type InterpreterName,
+  type InterpreterOptionsByName,
+} from './interpreters/plugins';
+export { gaussianBlur, blurWeights1d, type BlurOptions } from './metrics/blur';
+export { saliencyRanks } from './metrics/saliency-order';
+export {
+  insertionDeletion,
+  trapezoidAuc,
+  RISE_BLUR,
+  LICO_REPRODUCTION_BLUR,
+  type InsertionDeletionOptions,
+  type InsertionDeletionPreset,
+  type InsertionDeletionResult,
+  type CausalCurves,
+} from './metrics/insertion-deletion';

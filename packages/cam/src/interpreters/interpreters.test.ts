@@ -1,0 +1,240 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, ShapeError, UnknownNameError } from '@lico/core';
+import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resizeMaps } from '../common';
+import { captumConvNet, linearGapClassifier } from '../testing/tiny-classifiers';
+import { eigenCam } from './eigen-cam';
+import { gradCam } from './grad-cam';
+import { gradCamPlusPlus } from './grad-cam-plus-plus';
+import { layerCam } from './layer-cam';
+import { createInterpreter, INTERPRETER_NAMES, interpreters } from './plugins';
+import { rise } from './rise';
+import { scoreCam } from './score-cam';
+import { xGradCam } from './x-grad-cam';
+
+beforeAll(useCpuBackend);
+
+const RAW = { relu: false, normalize: false, upsample: 'none' } as const;
+
+// 3×3 input, 2 channels, all positive; channel k at position p is A[k][p].
+const A = [
+  [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [9, 1, 1, 1, 2, 1, 1, 1, 3],
+];
+const W = [
+  [1, -2, 0.5],
+  [3, 1, -1],
+]; // [C=2, K=3]
+function inputOf(channels: number[][], h: number, w: number): tf.Tensor4D {
+  const data: number[] = [];
+  for (let p = 0; p < h * w; p++) for (const ch of channels) data.push(ch[p]!);
+  return tf.tensor4d(data, [1, h, w, channels.length]);
+}
+const combine = (weights: number[]) => A[0]!.map((_, p) => weights[0]! * A[0]![p]! + weights[1]! * A[1]![p]!);
+
+describe('gradient CAMs: closed forms', () => {
+  it('Grad-CAM reproduces captum\'s one-conv test: [[11.25,13.5],[20.25,22.5]]', async () => {
+    const model = captumConvNet();
+    const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]) as tf.Tensor4D;
+    const cam = await gradCam(model, x, { targets: [0], layer: 'conv', ...RAW });
+    expect(cam.shape).toEqual([1, 2, 2]);
+    expectClose(cam, [11.25, 13.5, 20.25, 22.5], { atol: 1e-4 });
+  });
+
+  it('Grad-CAM on a linear GAP head: α_k = W[k][c]/Z', async () => {
+    const model = linearGapClassifier(W, 3, 3);
+    const x = inputOf(A, 3, 3);
+    for (const c of [0, 1, 2]) {
+      const cam = await gradCam(model, x, { targets: [c], ...RAW });
+      expectClose(cam, combine([W[0]![c]! / 9, W[1]![c]! / 9]), { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  it('Grad-CAM++ (pytorch-grad-cam form and official form)', async () => {
+    const model = linearGapClassifier(W, 3, 3);
+    const x = inputOf(A, 3, 3);
+    const sums = A.map((ch) => ch.reduce((a, b) => a + b, 0));
+    for (const c of [0, 1, 2]) {
+      const g = [W[0]![c]! / 9, W[1]![c]! / 9];
+      const pgc = g.map((gk, k) => (gk === 0 ? 0 : Math.max(gk, 0) * 9 * (gk ** 2 / (2 * gk ** 2 + sums[k]! * gk ** 3 + 1e-6))));
+      expectClose(await gradCamPlusPlus(model, x, { targets: [c], ...RAW }), combine(pgc), { atol: 1e-5, rtol: 1e-4 });
+      const official = g.map((gk) => Math.max(gk, 0));
+      expectClose(await gradCamPlusPlus(model, x, { targets: [c], variant: 'official', ...RAW }), combine(official), { atol: 1e-5, rtol: 1e-4 });
+    }
+  });
+
+  it('XGrad-CAM and Layer-CAM', async () => {
+    const model = linearGapClassifier(W, 3, 3);
+    const x = inputOf(A, 3, 3);
+    const sums = A.map((ch) => ch.reduce((a, b) => a + b, 0));
+    for (const c of [0, 2]) {
+      const g = [W[0]![c]! / 9, W[1]![c]! / 9];
+      expectClose(await xGradCam(model, x, { targets: [c], ...RAW }), combine(g.map((gk, k) => (gk * sums[k]!) / (sums[k]! + 1e-7))), { atol: 1e-5, rtol: 1e-5 });
+      expectClose(await layerCam(model, x, { targets: [c], ...RAW }), combine(g.map((gk) => Math.max(gk, 0))), { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  it('default post-processing: ReLU, then min–max to [0,1] with eps 1e-7', async () => {
+    const model = linearGapClassifier(W, 3, 3);
+    const x = inputOf(A, 3, 3);
+    const raw = combine([W[0]![1]! / 9, W[1]![1]! / 9]).map((v) => Math.max(v, 0));
+    const min = Math.min(...raw);
+    const max = Math.max(...raw.map((v) => v - min));
+    const cam = await gradCam(model, x, { targets: [1] });
+    expectClose(cam, raw.map((v) => (v - min) / (max + 1e-7)), { atol: 1e-6 });
+    expect(Math.min(...cam.dataSync())).toBe(0);
+  });
+
+  it('Eigen-CAM of a rank-1 activation is the normalised ReLU of the centred pattern', async () => {
+    const f = [0, 1, 4, 2, 9, 3, 5, 5, 1];
+    const channels = [f.map((v) => 2 * v + 1), f.map((v) => 0.5 * v - 3), f.map((v) => v)];
+    const model = linearGapClassifier([[1], [1], [1]], 3, 3);
+    const cam = await eigenCam(model, inputOf(channels, 3, 3));
+    const mean = f.reduce((a, b) => a + b, 0) / 9;
+    const r = f.map((v) => Math.max(v - mean, 0));
+    const max = Math.max(...r);
+    expectClose(cam, r.map((v) => v / (max + 1e-7)), { atol: 1e-5 });
+  });
+});
+
+describe('upsampling convention', () => {
+  it('bilinear with half-pixel centres: [1,2] → [1,1.25,1.75,2] (PyTorch align_corners=False)', () => {
+    const maps = tf.tensor3d([1, 2, 1, 2], [1, 2, 2]);
+    expectClose(resizeMaps(maps, [4, 4], 'bilinear'), [1, 1.25, 1.75, 2].flatMap((v) => [v]).concat([1, 1.25, 1.75, 2], [1, 1.25, 1.75, 2], [1, 1.25, 1.75, 2]));
+    expectClose(tf.slice(resizeMaps(maps, [4, 4], 'bilinear-align-corners'), [0, 0, 0], [1, 1, 4]), [1, 4 / 3, 5 / 3, 2]);
+  });
+
+  it('maps come back at input resolution', async () => {
+    const model = captumConvNet();
+    const x = tf.reshape(tf.range(0, 32), [2, 4, 4, 1]) as tf.Tensor4D;
+    const cam = await gradCam(model, x, { targets: [0, 0], layer: 'conv' });
+    expect(cam.shape).toEqual([2, 4, 4]);
+  });
+});
+
+describe('Score-CAM: closed forms on a linear GAP head', () => {
+  // 2×2 input with 2 channels, feature map = input.
+  const A2 = [
+    [1, 3, 2, 6],
+    [4, 1, 0, 2],
+  ];
+  const W2 = [
+    [1, -1],
+    [0.5, 2],
+  ];
+  const logitsOf = (masked: number[][]) => [0, 1].map((c) => masked.reduce((s, ch, k) => s + (ch.reduce((a, b) => a + b, 0) / 4) * W2[k]![c]!, 0));
+  const expected = (target: number, official: boolean) => {
+    const scores = A2.map((ch) => {
+      const min = Math.min(...ch);
+      const max = Math.max(...ch);
+      const m = ch.map((v) => (official ? (v - min) / (max - min) : (v - min) / (max - min + 1e-8)));
+      const logits = logitsOf(A2.map((x) => x.map((v, p) => v * m[p]!)));
+      if (!official) return logits[target]!;
+      const e = logits.map(Math.exp);
+      return e[target]! / (e[0]! + e[1]!);
+    });
+    let weights = scores;
+    if (!official) {
+      const e = scores.map(Math.exp);
+      weights = e.map((v) => v / (e[0]! + e[1]!));
+    }
+    return A2[0]!.map((_, p) => weights[0]! * A2[0]![p]! + weights[1]! * A2[1]![p]!);
+  };
+
+  it('pytorch-grad-cam variant (logit scores, softmax over channels) and official variant', async () => {
+    const model = linearGapClassifier(W2, 2, 2);
+    const x = inputOf(A2, 2, 2);
+    for (const target of [0, 1]) {
+      expectClose(await scoreCam(model, x, { targets: [target], ...RAW }), expected(target, false), { atol: 1e-5, rtol: 1e-5 });
+      expectClose(await scoreCam(model, x, { targets: [target], variant: 'official', ...RAW }), expected(target, true), { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  it('batchSize does not change the map', async () => {
+    const model = linearGapClassifier(W2, 2, 2);
+    const x = inputOf(A2, 2, 2);
+    expectClose(await scoreCam(model, x, { batchSize: 1 }), await scoreCam(model, x, { batchSize: 5 }), { atol: 1e-6 });
+  });
+});
+
+describe('RISE', () => {
+  // Two classes; class 0's logit is 8 × the mean of the top-left 4×4 quadrant of an 8×8 image.
+  const quadrant: number[] = Array.from({ length: 64 }, (_, p) => (Math.floor(p / 8) < 4 && p % 8 < 4 ? 1 : 0));
+  const model = linearGapClassifier([[8, 0], [0, 0]], 8, 8);
+  const x = inputOf([quadrant.map((q) => q * 2), quadrant.map(() => 0)], 8, 8);
+
+  it('puts the saliency where the evidence is', async () => {
+    const sal = (await rise(model, x, { targets: [0], numMasks: 400, gridSize: 4, seed: 3 })).dataSync();
+    const inside = quadrant.reduce((s, q, p) => s + q * sal[p]!, 0) / 16;
+    const outside = quadrant.reduce((s, q, p) => s + (1 - q) * sal[p]!, 0) / 48;
+    expect(inside).toBeGreaterThan(outside + 0.3);
+    expect(Math.max(...sal)).toBeCloseTo(1, 5);
+  });
+
+  it('is seeded and independent of batchSize', async () => {
+    const a = await rise(model, x, { targets: [0], numMasks: 50, seed: 1, batchSize: 7 });
+    const b = await rise(model, x, { targets: [0], numMasks: 50, seed: 1, batchSize: 64 });
+    const c = await rise(model, x, { targets: [0], numMasks: 50, seed: 2 });
+    expectClose(a, b, { atol: 1e-5 });
+    expect(Math.max(...tf.abs(tf.sub(a, c)).dataSync())).toBeGreaterThan(1e-3);
+  });
+
+  it('keepProbability is the probability a grid cell is kept', async () => {
+    const { riseMasks } = await import('./rise');
+    for (const p of [0.1, 0.5, 0.9]) {
+      // gridSize = image size and no shift range larger than a cell: masks are the grids themselves.
+      const m = riseMasks(4, 4, { numMasks: 2000, gridSize: 4, keepProbability: p, seed: 5 }).masks(0, 2000);
+      expect(tf.mean(m).dataSync()[0]!).toBeCloseTo(p, 1);
+      m.dispose();
+    }
+  });
+});
+
+describe('contract', () => {
+  const model = linearGapClassifier(W, 3, 3);
+  const x = tf.concat([inputOf(A, 3, 3), inputOf([A[1]!, A[0]!], 3, 3), inputOf([A[0]!.map((v) => 10 - v), A[1]!], 3, 3)]);
+  const cheap = { rise: { numMasks: 40, gridSize: 3 } } as Record<string, object>;
+
+  it('every interpreter: [N,H,W] in [0,1]; a batch equals its images one at a time; no leaks', async () => {
+    for (const name of INTERPRETER_NAMES) {
+      const interpreter = createInterpreter(name, cheap[name] ?? {});
+      expect(interpreter.specificationVersion).toBe('v1');
+      expect(interpreter.name).toBe(name);
+      const targets = [0, 1, 2];
+      const batch = await expectNoLeaks(() => interpreter.explain(model, x, { targets }));
+      await expectNoLeaks(() => interpreter.explain(model, x, { targets }).then((t) => t.dispose()));
+      expect(batch.shape).toEqual([3, 3, 3]);
+      const values = batch.dataSync();
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...values)).toBeLessThanOrEqual(1);
+      for (let i = 0; i < 3; i++) {
+        const single = await interpreter.explain(model, tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]), { targets: [targets[i]!] });
+        expectClose(single, tf.slice(batch, [i, 0, 0], [1, -1, -1]), { atol: 1e-5 });
+      }
+    }
+  });
+
+  it('default target is the predicted class', async () => {
+    const predicted = Array.from(tf.argMax(model.forward(x, { training: false }).logits, 1).dataSync());
+    expectClose(await gradCam(model, x), await gradCam(model, x, { targets: predicted }), { atol: 0 });
+  });
+
+  it('rejects bad targets, layers, images and names', async () => {
+    await expect(gradCam(model, x, { targets: [0, 1] })).rejects.toThrow(ShapeError);
+    await expect(gradCam(model, x, { targets: [0, 1] })).rejects.toThrow(/2 targets for a batch of 3/);
+    await expect(scoreCam(model, x, { targets: [0, 1, 3] })).rejects.toThrow(ConfigError);
+    await expect(gradCam(model, x, { layer: 'nope' })).rejects.toThrow(UnknownNameError);
+    await expect(gradCam(model, tf.zeros([1, 4, 3, 2]) as tf.Tensor4D)).rejects.toThrow(/\[1,4,3,2\]/);
+    await expect(gradCam(model, tf.div(tf.zeros([1, 3, 3, 2]), 0) as tf.Tensor4D)).rejects.toThrow(/non-finite/);
+    expect(() => createInterpreter('gradcam')).toThrow(/Valid interpreters: 'gradCam', 'gradCamPlusPlus'/);
+    expect(Object.keys(interpreters)).toEqual(INTERPRETER_NAMES);
+  });
+
+  it('plugin defaults are overridden by call options', async () => {
+    const interpreter = createInterpreter('gradCam', { ...RAW, targets: [0, 0, 0] });
+    const raw = await interpreter.explain(model, x);
+    expectClose(raw, await gradCam(model, x, { ...RAW, targets: [0, 0, 0] }), { atol: 0 });
+    expectClose(await interpreter.explain(model, x, { targets: [1, 1, 1] }), await gradCam(model, x, { ...RAW, targets: [1, 1, 1] }), { atol: 0 });
+  });
+});
