@@ -65,3 +65,31 @@ export {
 export { type WeightsModelJson, saveVariables, readWeights, loadVariables, assignNamed } from './io/tfjs-weights';
 export { defaultCacheDir, downloadToCache, hashFile, type DownloadOptions } from './io/download';
 export { createProgressBar, formatDuration, type ProgressBar, type ProgressBarOptions, type ProgressStream } from './progress';
+export {
+  createLicoObjective,
+  createBaselineObjective,
+  DEFAULT_TEMPERATURE,
+  type LicoObjective,
+  type LicoObjectiveOptions,
+  type ComputeLossOptions,
+  type LossTerms,
+  type TemperatureLike,
+} from './objective/lico-objective';
+export { softmaxCrossEntropy, countCorrect } from './objective/cross-entropy';
+export { createSgd, type Sgd, type SgdOptions, type SgdState, type ParamGrad, type WeightDecayExclude } from './optim/sgd';
+export { constantSchedule, cosineSchedule, licoCosineSchedule, type Schedule, type ScheduleOptions } from './optim/schedules';
+export { createEma, type Ema, type EmaOptions } from './optim/ema';
+export { globalNorm, clipFactor } from './optim/clip';
+export {
+  createTrainer,
+  NonFiniteLossError,
+  type Trainer,
+  type TrainerOptions,
+  type FitOptions,
+  type FitResult,
+  type StepMetrics,
+  type EpochMetrics,
+  type EvaluationMetrics,
+  type TrainerPosition,
+} from './trainer/trainer';
+export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';

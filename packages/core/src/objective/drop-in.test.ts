@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { useCpuBackend } from '@lico/testing';
+import '../register-gradients';
+import { createLicoObjective } from './lico-objective';
+import {
+  createStandInDataset,
+  createStandInMappingNet,
+  createStandInMm,
+  createStandInOt,
+  createStandInPromptLearner,
+  createTinyClassifier,
+} from '../trainer/__fixtures__/stand-ins';
+
+await useCpuBackend();
+
+describe('drop-in: LICO added to a plain tfjs training loop (the README example)', () => {
+  it('trains the classifier and the text side with tf.train.momentum().minimize', async () => {
+    const model = createTinyClassifier();
+    const promptLearner = createStandInPromptLearner();
+    const mappingNet = createStandInMappingNet();
+    const dataset = createStandInDataset({ size: 20 });
+    const ctxBefore = Array.from(promptLearner.trainableVariables()[0]!.dataSync());
+
+    // --- the README example ---------------------------------------------------------------
+    const objective = createLicoObjective({ promptLearner, mappingNet, mm: createStandInMm(), ot: createStandInOt() }); // + 1 line
+    const optimizer = tf.train.momentum(0.05, 0.9);
+    const variables = [...model.trainableVariables(), ...objective.trainableVariables()]; // + text side
+    const losses: number[] = [];
+    for (let epoch = 0; epoch < 6; epoch++) {
+      for await (const { images, labels } of dataset.batches({ batchSize: 5, seed: 1, epoch })) {
+        const loss = optimizer.minimize(
+          () => objective.computeLoss(model.forward(images, { training: true }), labels, { training: true }).total, // was: CE of logits
+          true,
+          variables,
+        );
+        losses.push(loss!.dataSync()[0]!);
+        tf.dispose([loss!, images, labels]);
+      }
+    }
+    // ----------------------------------------------------------------------------------------
+
+    const first = losses.slice(0, 4).reduce((a, b) => a + b) / 4;
+    const last = losses.slice(-4).reduce((a, b) => a + b) / 4;
+    expect(last).toBeLessThan(first);
+    expect(Array.from(promptLearner.trainableVariables()[0]!.dataSync())).not.toEqual(ctxBefore);
+    optimizer.dispose();
+    objective.dispose();
+    model.dispose();
+    promptLearner.dispose();
+    mappingNet.dispose();
+  });
+});
