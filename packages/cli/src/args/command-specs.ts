@@ -1,0 +1,170 @@
+/**
+ * The option tables of every `lico` command. They drive parsing, validation and `--help`.
+ */
+import type { CommandSpec, OptionSpec } from './options';
+
+/** Datasets `--dataset` accepts by name (plus `folder:PATH`). */
+export const DATASET_NAMES = ['fashion-mnist', 'cifar10', 'cifar100', 'svhn'] as const;
+/** Backbones `--backbone` accepts. */
+export const BACKBONE_NAMES = ['wrn-28-2', 'wrn-28-8', 'wrn-16-1', 'wrn-16-2', 'resnet-18', 'preact-resnet-18'] as const;
+/** Text encoders `--text` accepts (plus `clip:DIR`). */
+export const TEXT_NAMES = ['word-vectors', 'clip'] as const;
+/** Training modes. */
+export const MODE_NAMES = ['baseline', 'lico'] as const;
+/** Backends `--backend` accepts. */
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
+/** Interpreters `--interpreters` accepts. */
+export const INTERPRETER_NAMES = ['gradCam', 'gradCamPlusPlus', 'scoreCam', 'rise'] as const;
+/** Dataset splits. */
+export const SPLIT_NAMES = ['train', 'test'] as const;
+
+const dataDir: OptionSpec = {
+  name: 'data-dir',
+  valueName: '<dir>',
+  description:
+    'Where the dataset files are (default: Debian\'s /usr/share/datasets/<name>, then the cache ~/.cache/lico/datasets/<name>).',
+  value: { kind: 'text' },
+};
+const backend: OptionSpec = {
+  name: 'backend',
+  valueName: '<name>',
+  description: "TensorFlow.js backend; 'auto' prefers @tensorflow/tfjs-node(-gpu), then wasm, then cpu.",
+  value: { kind: 'choice', choices: BACKEND_CHOICES },
+  default: 'auto',
+};
+const seed: OptionSpec = { name: 'seed', valueName: '<n>', description: 'Seed of every random choice.', value: { kind: 'integer', min: 0 }, default: '0' };
+const quiet: OptionSpec = { name: 'quiet', description: 'Print no progress bars, only results and errors.', value: { kind: 'flag' } };
+
+/** `lico train`. */
+export const TRAIN_SPEC: CommandSpec = {
+  name: 'train',
+  summary: 'Train an image classifier, as a baseline (cross-entropy only) or with LICO\'s two language losses.',
+  details:
+    'Writes checkpoints to DIR/checkpoint and the run\'s record to DIR/results.json (final metrics under "final"). ' +
+    'Ctrl-C saves a checkpoint; the same command with --resume continues and ends with exactly the weights ' +
+    'and metrics of an uninterrupted run.',
+  options: [
+    { name: 'dataset', valueName: '<name>', description: 'Training data.', value: { kind: 'choice', choices: DATASET_NAMES, prefixes: ['folder:'] }, required: true },
+    { name: 'backbone', valueName: '<name>', description: 'Image classifier architecture.', value: { kind: 'choice', choices: BACKBONE_NAMES }, default: 'wrn-28-2' },
+    {
+      name: 'text',
+      valueName: '<name>',
+      description: "Frozen text encoder for LICO: 'clip' (weights from clip:DIR, a local Hugging Face CLIP directory) or 'word-vectors' (built in).",
+      value: { kind: 'choice', choices: TEXT_NAMES, prefixes: ['clip:'] },
+      default: 'word-vectors',
+    },
+    { name: 'mode', valueName: '<name>', description: 'baseline = cross-entropy only; lico = CE + alpha*MM + beta*OT.', value: { kind: 'choice', choices: MODE_NAMES }, default: 'lico' },
+    { name: 'labels', valueName: '<n>', description: 'Number of labelled training images (a class-balanced, seeded subset).', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
+    { name: 'epochs', valueName: '<n>', description: 'Training epochs.', value: { kind: 'integer', min: 1 }, default: '1' },
+    { name: 'batch-size', valueName: '<n>', description: 'Images per step.', value: { kind: 'integer', min: 1 }, default: '64' },
+    { name: 'lr', valueName: '<x>', description: 'Initial learning rate (cosine decay per step).', value: { kind: 'number', min: 0, exclusiveMin: true }, default: '0.03' },
+    { name: 'alpha', valueName: '<x>', description: 'Weight of the manifold-matching loss (lico mode).', value: { kind: 'number', min: 0 }, default: '10' },
+    { name: 'beta', valueName: '<x>', description: 'Weight of the optimal-transport loss (lico mode).', value: { kind: 'number', min: 0 }, default: '1' },
+    { name: 'eval-size', valueName: '<n>', description: 'Test images used for the final accuracy.', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
+    seed,
+    backend,
+    dataDir,
+    { name: 'out', valueName: '<dir>', description: 'Output directory (checkpoints, results.json).', value: { kind: 'text' }, required: true },
+    { name: 'resume', description: 'Continue from the checkpoint in --out.', value: { kind: 'flag' } },
+    quiet,
+  ],
+  examples: [
+    'lico train --dataset fashion-mnist --backbone wrn-16-1 --mode lico --labels 4000 --epochs 2 --out runs/fm-lico',
+    'lico train --dataset cifar10 --backbone wrn-28-2 --text clip:./clip-vit-base-patch32 --mode lico --out runs/c10',
+    'lico train ... --out runs/c10 --resume      # after Ctrl-C',
+  ],
+};
+
+/** `lico explain`. */
+export const EXPLAIN_SPEC: CommandSpec = {
+  name: 'explain',
+  summary: 'Run interpreters on images and write saliency overlays as PNG files.',
+  details: 'Writes DIR/<index>-<interpreter>.png, DIR/<index>-input.png and DIR/explanations.json.',
+  options: [
+    { name: 'model', valueName: '<dir>', description: 'A directory written by lico train.', value: { kind: 'text' }, required: true },
+    {
+      name: 'images',
+      valueName: '<name>',
+      description: 'Images to explain: a dataset by name (its test split) or folder:PATH.',
+      value: { kind: 'choice', choices: DATASET_NAMES, prefixes: ['folder:'] },
+      required: true,
+    },
+    { name: 'interpreters', valueName: '<list>', description: 'Saliency methods.', value: { kind: 'list', choices: INTERPRETER_NAMES }, default: 'gradCam,gradCamPlusPlus' },
+    { name: 'count', valueName: '<n>', description: 'Number of images.', value: { kind: 'integer', min: 1 }, default: '8' },
+    seed,
+    backend,
+    dataDir,
+    { name: 'out', valueName: '<dir>', description: 'Output directory (default: <model>/explanations).', value: { kind: 'text' } },
+    quiet,
+  ],
+  examples: ['lico explain --model runs/fm-lico --images fashion-mnist --interpreters gradCam,scoreCam --count 16'],
+};
+
+/** `lico evaluate`. */
+export const EVALUATE_SPEC: CommandSpec = {
+  name: 'evaluate',
+  summary: 'Measure accuracy and, per interpreter, insertion/deletion AUC; on data with masks also the pointing game and energy in the mask.',
+  details: 'Writes the measurements as JSON (default: <model>/evaluation.json).',
+  options: [
+    { name: 'model', valueName: '<dir>', description: 'A directory written by lico train.', value: { kind: 'text' }, required: true },
+    {
+      name: 'dataset',
+      valueName: '<name>',
+      description: 'Evaluation data: a dataset by name (test split), folder:PATH, or localisation:PATH (images with masks).',
+      value: { kind: 'choice', choices: DATASET_NAMES, prefixes: ['folder:', 'localisation:'] },
+      required: true,
+    },
+    { name: 'interpreters', valueName: '<list>', description: 'Saliency methods to measure.', value: { kind: 'list', choices: INTERPRETER_NAMES }, default: 'gradCam,gradCamPlusPlus' },
+    { name: 'limit', valueName: '<n>', description: 'Images used for accuracy.', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
+    { name: 'saliency-images', valueName: '<n>', description: 'Images used for the saliency metrics.', value: { kind: 'integer', min: 1 }, default: '64' },
+    { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '16' },
+    { name: 'batch-size', valueName: '<n>', description: 'Images per forward pass.', value: { kind: 'integer', min: 1 }, default: '250' },
+    seed,
+    backend,
+    dataDir,
+    { name: 'out', valueName: '<file>', description: 'Output JSON (default: <model>/evaluation.json).', value: { kind: 'text' } },
+    quiet,
+  ],
+  examples: ['lico evaluate --model runs/fm-lico --dataset fashion-mnist --interpreters gradCam,rise --saliency-images 128'],
+};
+
+/** `lico report`. */
+export const REPORT_SPEC: CommandSpec = {
+  name: 'report',
+  summary: 'Write one self-contained HTML page: result tables, insertion/deletion curves, heatmap grids, runs side by side.',
+  details: 'Each --run is a directory written by lico train (results.json), lico evaluate (evaluation.json) and lico explain (explanations/).',
+  options: [
+    { name: 'run', valueName: '<dir>', description: 'A run directory.', value: { kind: 'text' }, required: true, multiple: true },
+    { name: 'title', valueName: '<text>', description: 'Title of the page.', value: { kind: 'text' }, default: 'LICO report' },
+    { name: 'out', valueName: '<file>', description: 'The HTML file to write.', value: { kind: 'text' }, required: true },
+  ],
+  examples: ['lico report --run runs/fm-baseline --run runs/fm-lico --out report.html'],
+};
+
+/** `lico quickstart`. */
+export const QUICKSTART_SPEC: CommandSpec = {
+  name: 'quickstart',
+  summary: 'The main job on its embedded default: train baseline and LICO on Fashion-MNIST, evaluate both, write report.html and results.json.',
+  details:
+    'Looks for Fashion-MNIST in Debian\'s dataset-fashion-mnist package, then in the cache, then downloads it into the cache.',
+  options: [
+    { name: 'out', valueName: '<dir>', description: 'Output directory.', value: { kind: 'text' }, default: 'lico-runs/quickstart' },
+    { name: 'backbone', valueName: '<name>', description: 'Image classifier architecture.', value: { kind: 'choice', choices: BACKBONE_NAMES }, default: 'wrn-16-1' },
+    { name: 'labels', valueName: '<n>', description: 'Labelled training images per mode.', value: { kind: 'integer', min: 10, words: ['all'] }, default: '6000' },
+    { name: 'epochs', valueName: '<n>', description: 'Epochs per mode.', value: { kind: 'integer', min: 1 }, default: '2' },
+    { name: 'batch-size', valueName: '<n>', description: 'Images per step.', value: { kind: 'integer', min: 1 }, default: '64' },
+    { name: 'eval-size', valueName: '<n>', description: 'Test images for accuracy.', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
+    { name: 'saliency-images', valueName: '<n>', description: 'Test images for insertion/deletion.', value: { kind: 'integer', min: 1 }, default: '64' },
+    { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '28' },
+    { name: 'interpreters', valueName: '<list>', description: 'Saliency methods to measure.', value: { kind: 'list', choices: INTERPRETER_NAMES }, default: 'gradCam,gradCamPlusPlus' },
+    seed,
+    { ...backend, default: 'auto' },
+    dataDir,
+    { name: 'resume', description: 'Continue an interrupted quickstart.', value: { kind: 'flag' } },
+    quiet,
+  ],
+  examples: ['npm run quickstart', 'lico quickstart --out lico-runs/quickstart --epochs 1'],
+};
+
+/** Every command, in the order the overview lists them. */
+export const COMMAND_SPECS: readonly CommandSpec[] = [TRAIN_SPEC, EXPLAIN_SPEC, EVALUATE_SPEC, REPORT_SPEC, QUICKSTART_SPEC];
