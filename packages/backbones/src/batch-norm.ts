@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Batch statistics a training-mode batch norm computed, handed to {@link batchNormTraining}'s `onStats`. */
+export interface BatchStats {
+  /** Per-channel batch mean `[C]`. */
+  readonly mean: tf.Tensor1D;
+  /** Per-channel biased batch variance `[C]` (divided by the element count `m`). */
+  readonly variance: tf.Tensor1D;
+  /** Number of elements per channel `m = N*H*W`. */
+  readonly count: number;
+}
+
+/**
+ * Training-mode batch normalisation over the batch and spatial axes of an NHWC tensor, with a
+ * hand-written backward pass (the stock autodiff of `moments` + `batchNorm` spends a full-size
+ * `Tile`; this one needs four full-size passes). `y = (x - μ) · γ / sqrt(σ² + ε) + β`.
+ *
+ * `onStats` is called once, during the forward pass, with the batch statistics (for moving-average
+ * updates); the tensors passed to it are disposed afterwards, so copy what you keep.
+ */
+export function batchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  onStats?: (stats: BatchStats) => void,
+): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const count = n * h * w;
+  const op = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(xIn, [0, 1, 2]) as tf.Tensor1D;
+    const centered = tf.sub(xIn, mean);
+    const variance = tf.mean(tf.square(centered), [0, 1, 2]) as tf.Tensor1D;
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const scale = tf.mul(g, invStd);
+    const value = tf.add(tf.mul(centered, scale), b);
+    if (onStats) onStats({ mean, variance, count });
+    save([centered, invStd, scale]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [c, inv, sc] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dBeta = tf.sum(dy, [0, 1, 2]);
+        // Σ dy·x̂ = invStd · Σ dy·(x-μ)
+        const dyc = tf.sum(tf.mul(dy, c), [0, 1, 2]);
+        const dGamma = tf.mul(dyc, inv);
+        // dx = γ·invStd · (dy - Σdy/m - (x-μ)·invStd²·Σ(dy·(x-μ))/m)
+        const k = tf.div(tf.mul(dyc, tf.square(inv)), count);
+        const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(c, k)), sc);
+        return [dx, dGamma, dBeta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, gamma, beta) as tf.Tensor4D;
+}

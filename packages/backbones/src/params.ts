@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, type NamedVariables, type Rng } from '@lico/core';
+import { batchNormTraining } from './batch-norm';
+
+/** How a variable is laid out relative to its PyTorch twin (for import). */
+export type TorchLayout = 'conv' | 'linear' | 'plain';
+
+/** One registered variable. */
+export interface ParamEntry {
+  readonly variable: tf.Variable;
+  readonly trainable: boolean;
+  readonly layout: TorchLayout;
+}
+
+/** A 2-D convolution with an optional bias (weights HWIO, PyTorch padding semantics). */
+export interface Conv {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly stride: number;
+  readonly pad: number;
+}
+
+/** A batch-norm layer with its moving statistics. */
+export interface BatchNorm {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly movingMean: tf.Variable;
+  readonly movingVar: tf.Variable;
+  readonly epsilon: number;
+  /** PyTorch momentum: `running = (1 - momentum)·running + momentum·batch`. */
+  readonly momentum: number;
+}
+
+/** A fully connected layer (weight `[in,out]`). */
+export interface Linear {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+}
+
+/**
+ * Owns a model's variables under stable PyTorch-like names (`layer1.0.conv1.weight`) and creates
+ * them with seeded initialisers.
+ */
+export class ParamStore {
+  readonly entries = new Map<string, ParamEntry>();
+  readonly rng: Rng;
+
+  constructor(seed: number) {
+    this.rng = createRng(seed);
+  }
+
+  add(name: string, value: tf.Tensor, trainable: boolean, layout: TorchLayout): tf.Variable {
+    if (this.entries.has(name)) throw new Error(`internal: duplicate variable name '${name}'`);
+    const variable = tf.variable(value, trainable);
+    value.dispose();
+    this.entries.set(name, { variable, trainable, layout });
+    return variable;
+  }
+
+  /** Seeded normal tensor. */
+  normal(shape: number[], std: number): tf.Tensor {
+    return tf.randomNormal(shape, 0, std, 'float32', this.rng.seed32());
+  }
+
+  /** Seeded uniform tensor in `[-bound, bound)`. */
+  uniform(shape: number[], bound: number): tf.Tensor {
+    return tf.randomUniform(shape, -bound, bound, 'float32', this.rng.seed32());
+  }
+
+  /**
+   * A k×k convolution. `init: 'kaiming-fan-out'` draws N(0, 2/fan_out) (PyTorch
+   * `kaiming_normal_(mode='fan_out')`); the bias, if any, is U(±1/sqrt(fan_in)) as PyTorch's default.
+   */
+  conv(name: string, cin: number, cout: number, k: number, stride: number, bias: boolean): Conv {
+    const fanOut = cout * k * k;
+    const fanIn = cin * k * k;
+    const weight = this.add(`${name}.weight`, this.normal([k, k, cin, cout], Math.sqrt(2 / fanOut)), true, 'conv');
+    const b = bias ? this.add(`${name}.bias`, this.uniform([cout], 1 / Math.sqrt(fanIn)), true, 'plain') : null;
+    return { weight, bias: b, stride, pad: (k - 1) / 2 };
+  }
+
+  batchNorm(name: string, channels: number, epsilon: number, momentum: number): BatchNorm {
+    return {
+      gamma: this.add(`${name}.weight`, tf.ones([channels]), true, 'plain'),
+      beta: this.add(`${name}.bias`, tf.zeros([channels]), true, 'plain'),
+      movingMean: this.add(`${name}.running_mean`, tf.zeros([channels]), false, 'plain'),
+      movingVar: this.add(`${name}.running_var`, tf.ones([channels]), false, 'plain'),
+      epsilon,
+      momentum,
+    };
+  }
+
+  /** `init: 'xavier-normal'` (weight N(0, 2/(in+out)), bias 0) or `'torch-default'` (both U(±1/sqrt(in))). */
+  linear(name: string, cin: number, cout: number, init: 'xavier-normal' | 'torch-default'): Linear {
+    if (init === 'xavier-normal') {
+      return {
+        weight: this.add(`${name}.weight`, this.normal([cin, cout], Math.sqrt(2 / (cin + cout))), true, 'linear'),
+        bias: this.add(`${name}.bias`, tf.zeros([cout]), true, 'plain'),
+      };
+    }
+    const bound = 1 / Math.sqrt(cin);
+    return {
+      weight: this.add(`${name}.weight`, this.uniform([cin, cout], bound), true, 'linear'),
+      bias: this.add(`${name}.bias`, this.uniform([cout], bound), true, 'plain'),
+    };
+  }
+
+  named(): NamedVariables {
+    const out: Record<string, tf.Variable> = {};
+    for (const [name, e] of this.entries) out[name] = e.variable;
+    return out;
+  }
+
+  trainable(): tf.Variable[] {
+    return [...this.entries.values()].filter((e) => e.trainable).map((e) => e.variable);
+  }
+
+  nonTrainable(): tf.Variable[] {
+    return [...this.entries.values()].filter((e) => !e.trainable).map((e) => e.variable);
+  }
+
+  countParams(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.trainable) n += e.variable.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const e of this.entries.values()) e.variable.dispose();
+    this.entries.clear();
+  }
+}
+
+/** Applies a convolution with PyTorch's symmetric zero padding. */
+export function applyConv(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
+  if (c.bias) return tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias: c.bias });
+  return tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad);
+}
+
+/**
+ * Applies batch norm. Training: batch statistics (custom backward) and a moving-average update of
+ * the running statistics, with the unbiased variance as PyTorch does. Inference: running statistics.
+ */
+export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.Tensor4D {
+  if (!training) return tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
+  return batchNormTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
+}
+
+/** Updates only the running statistics of `bn` from `x` (PyTorch does this for a BN whose output goes unused). */
+export function updateBatchNormStats(x: tf.Tensor4D, bn: BatchNorm): void {
+  tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    updateMovingStats(bn, mean as tf.Tensor1D, variance as tf.Tensor1D, x.shape[0] * x.shape[1] * x.shape[2]);
+  });
+}
+
+function updateMovingStats(bn: BatchNorm, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+  tf.tidy(() => {
+    const m = bn.momentum;
+    const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
+    bn.movingMean.assign(tf.add(tf.mul(bn.movingMean, 1 - m), tf.mul(mean, m)));
+    bn.movingVar.assign(tf.add(tf.mul(bn.movingVar, 1 - m), tf.mul(unbiased, m)));
+  });
+}
+
+/** Applies a fully connected layer to `[N,in]`. */
+export function applyLinear(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
+  return tf.add(tf.matMul(x, l.weight as tf.Tensor2D), l.bias) as tf.Tensor2D;
+}

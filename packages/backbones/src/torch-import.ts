@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { FileFormatError, formatShape, readSafetensors, readSafetensorsHeader, ShapeError } from '@lico/core';
+import type { BackboneClassifier } from './staged-classifier';
+
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+/** The PyTorch shape of a variable stored in tfjs layout. */
+function torchShape(shape: readonly number[], layout: 'conv' | 'linear' | 'plain'): number[] {
+  if (layout === 'conv') return [shape[3]!, shape[2]!, shape[0]!, shape[1]!];
+  if (layout === 'linear') return [shape[1]!, shape[0]!];
+  return [...shape];
+}
+
+/**
+ * The PyTorch state-dict key → shape map a model's weights correspond to (without the
+ * `num_batches_tracked` counters), e.g. to build or check a `.safetensors` file.
+ */
+export function torchStateDictShapes(model: BackboneClassifier): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  const vars = model.namedVariables();
+  for (const [name, layout] of Object.entries(model.torchLayouts)) out[name] = torchShape(vars[name]!.shape, layout);
+  return out;
+}
+
+/**
+ * Loads a PyTorch state dict saved as `.safetensors` into `model` (a ResNet, PreActResNet or
+ * WideResNet from this package): keys are the PyTorch ones (torchvision names for the ResNet
+ * family, FixMatch `wrn.py` names for the WideResNet); convolution weights `[O,I,kh,kw]` become
+ * `[kh,kw,I,O]`, linear weights `[O,I]` become `[I,O]`. Batch-norm `num_batches_tracked` counters
+ * are accepted and ignored. Only the safetensors format is read (never pickle).
+ *
+ * The whole header is validated first (by `@lico/core`), then every key and shape is checked
+ * against the model before any tensor data is read: a missing or unexpected key, a shape or a
+ * non-float dtype that disagrees is a {@link FileFormatError} / {@link ShapeError} naming the key.
+ */
+export async function loadTorchWeights(model: BackboneClassifier, file: string): Promise<void> {
+  const header = await readSafetensorsHeader(file);
+  const expected = torchStateDictShapes(model);
+  for (const [key, shape] of Object.entries(expected)) {
+    const entry = header.entries.get(key);
+    if (!entry) throw new FileFormatError(file, `missing tensor '${key}' (expected shape ${formatShape(shape)})`);
+    if (!FLOAT_DTYPES.has(entry.dtype)) throw new FileFormatError(file, `tensor '${key}' has dtype ${entry.dtype}, expected a floating dtype (F32, F16, BF16, F64)`);
+    if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(`${file}: tensor '${key}' has shape ${formatShape(entry.shape)}, the model expects ${formatShape(shape)} (PyTorch layout).`);
+    }
+  }
+  for (const key of header.entries.keys()) {
+    if (key in expected) continue;
+    const bnPrefix = key.endsWith('.num_batches_tracked') ? key.slice(0, -'num_batches_tracked'.length) : null;
+    if (bnPrefix !== null && `${bnPrefix}running_mean` in expected) continue;
+    throw new FileFormatError(file, `unexpected tensor '${key}' (not a weight of ${model.name})`);
+  }
+  const loaded = await readSafetensors(file, { select: (key) => key in expected });
+  const vars = model.namedVariables();
+  tf.tidy(() => {
+    for (const [key, layout] of Object.entries(model.torchLayouts)) {
+      const t = loaded.get(key)!;
+      const raw = tf.tensor(t.data as Float32Array, [...t.shape], 'float32');
+      const value = layout === 'conv' ? tf.transpose(raw, [2, 3, 1, 0]) : layout === 'linear' ? tf.transpose(raw) : raw;
+      vars[key]!.assign(value);
+    }
+  });
+}
