@@ -168,7 +168,7 @@ describe('createTrainer', () => {
     const fresh = makeRun({ modelSeed: 5 });
     await fresh.trainer.loadCheckpoint(dir);
     expect(snapshot(fresh.trainer)).toEqual(atGood);
-    expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp') || f.includes('.old'))).toEqual([]);
     const trained = snapshot(r.trainer);
     expect(trained['model/conv/kernel']).toEqual(atGood['model/conv/kernel']);
     expect(trained['text/promptLearner/ctx']).toEqual(atGood['text/promptLearner/ctx']);
@@ -237,21 +237,26 @@ describe('createTrainer', () => {
     r.dispose();
   });
 
-  it('the tensor count stays flat over 1000 steps', async () => {
+  it('fit is leak-free: checkpoints, validation, EMA, progress bar and callbacks over 40 steps', async () => {
     const r = makeRun();
     const counts: number[] = [];
+    const lines: string[] = [];
     const small = createStandInDataset({ size: 8, seed: 4 });
     const before = tf.memory().numTensors;
     await r.trainer.fit(small, {
-      epochs: 500,
+      epochs: 20,
       batchSize: 4,
+      validation,
+      checkpoint: { dir: path.join(root, 'leak'), everySteps: 3 },
+      progress: { write: (c: string) => void lines.push(c) },
       onStep: (m) => {
-        if (m.step === 9 || m.step === 999) counts.push(tf.memory().numTensors);
+        if (m.step === 3 || m.step === 39) counts.push(tf.memory().numTensors);
       },
     });
-    expect(r.trainer.position.step).toBe(1000);
+    expect(r.trainer.position.step).toBe(40);
     expect(counts[1]).toBe(counts[0]);
     expect(tf.memory().numTensors).toBe(before);
+    expect(lines.some((l) => l.includes('epoch 20/20') && l.includes('2/2'))).toBe(true);
     r.dispose();
   });
 
