@@ -36,3 +36,17 @@ export {
 } from './fashion-mnist';
 export { subset } from './subset';
 export { type LimitedLabelsOptions, type LimitedLabelsSplit, limitedLabels } from './limited-labels';
+export {
+  type CifarOptions,
+  type Cifar100Options,
+  type Cifar100Dataset,
+  CIFAR10_CLASSES,
+  CIFAR100_FINE_CLASSES,
+  CIFAR100_COARSE_CLASSES,
+  cifar10,
+  cifar100,
+  parseCifarBinary,
+} from './cifar';
+export { extractTar } from './tar';
+export { type MatArray, parseMat5 } from './mat5';
+export { type SvhnOptions, SVHN_CLASSES, svhn, svhnFromMat } from './svhn';
