@@ -45,3 +45,22 @@ export {
   type InsertionDeletionResult,
   type CausalCurves,
 } from './metrics/insertion-deletion';
+export { averageDropIncrease, type AverageDropOptions, type AverageDropResult } from './metrics/average-drop';
+export {
+  pointingGame,
+  energyInMask,
+  type PointingGameOptions,
+  type PointingGameResult,
+  type EnergyInMaskResult,
+} from './metrics/localization';
+export { spearman, averageRanks } from './metrics/spearman';
+export {
+  cascadingRandomization,
+  defaultRandomizationGroups,
+  type CascadingRandomizationOptions,
+  type CascadingRandomizationResult,
+  type RandomizationStep,
+  type ExplainFunction,
+} from './metrics/cascading-randomization';
+export { colormap, COLORMAPS, type ColormapName } from './render/colormap';
+export { renderOverlay, renderGrid, decodePng, type OverlayOptions, type GridOptions } from './render/overlay';

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, ShapeError } from '@lico/core';
+import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradCam } from '../interpreters/grad-cam';
+import { linearGapClassifier, sequentialClassifier } from '../testing/tiny-classifiers';
+import { averageDropIncrease } from './average-drop';
+import { cascadingRandomization, defaultRandomizationGroups } from './cascading-randomization';
+import { energyInMask, pointingGame } from './localization';
+import { averageRanks, spearman } from './spearman';
+
+beforeAll(useCpuBackend);
+
+describe('average drop and increase in confidence', () => {
+  it('matches the closed form on a linear GAP classifier', async () => {
+    // 1 channel, 2 classes, logits = [mean, −mean]: P(0) = sigmoid(2·mean).
+    const model = linearGapClassifier([[1, -1]], 2, 2);
+    const x = tf.tensor4d([1, 2, 3, 4, -1, -1, -1, -1], [2, 2, 2, 1]);
+    const sal = tf.tensor3d([1, 0, 0.5, 0, 0, 0, 0, 0], [2, 2, 2]);
+    const r = await expectNoLeaks(() => averageDropIncrease(model, x, sal, { targets: [0, 0] }));
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const y = [sig(2 * 2.5), sig(-2)];
+    const o = [sig(2 * ((1 + 1.5) / 4)), sig(0)];
+    expectClose(r.originalScores, y, { atol: 1e-6 });
+    expectClose(r.explanationScores, o, { atol: 1e-6 });
+    expectClose(r.drops, [(y[0]! - o[0]!) / y[0]!, 0], { atol: 1e-6 });
+    expect(r.increased).toEqual([false, true]);
+    expect(r.averageDrop).toBeCloseTo((y[0]! - o[0]!) / y[0]! / 2, 6);
+    expect(r.increaseInConfidence).toBe(0.5);
+  });
+});
+
+describe('pointing game and energy', () => {
+  const sal = tf.tensor3d([0, 1, 0.2, 0, /**/ 0.9, 0, 0, 0, /**/ 0, 0, 0, 0], [3, 2, 2]);
+  const masks = tf.tensor3d([0, 1, 1, 0, /**/ 0, 0, 0, 1, /**/ 0, 0, 0, 0], [3, 2, 2]);
+
+  it('pointing game: hit, miss, empty mask; tolerance', async () => {
+    const r = await pointingGame(sal, masks);
+    expect(r.hits).toEqual([true, false, null]);
+    expect(r.accuracy).toBe(0.5);
+    expect((await pointingGame(sal, masks, { tolerance: 1 })).hits).toEqual([true, true, null]);
+  });
+
+  it('energy inside the mask', async () => {
+    const r = await energyInMask(sal, masks);
+    expect(r.energy[0]).toBeCloseTo(1.2 / 1.2, 6);
+    expect(r.energy[1]).toBe(0);
+    expect(r.energy[2]).toBeNaN();
+    expect(r.mean).toBeCloseTo(0.5, 6);
+    const zero = await energyInMask(tf.zeros([1, 2, 2]) as tf.Tensor3D, tf.ones([1, 2, 2]) as tf.Tensor3D);
+    expect(zero.energy[0]).toBeNaN();
+  });
+
+  it('rejects mismatched shapes', async () => {
+    await expect(pointingGame(sal, tf.zeros([3, 2, 3]) as tf.Tensor3D)).rejects.toThrow(ShapeError);
+    await expect(pointingGame(sal, masks, { tolerance: -1 })).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('Spearman', () => {
+  it('average ranks for ties, as scipy.stats.rankdata', () => {
+    expect(Array.from(averageRanks([10, 20, 10, 30]))).toEqual([1.5, 3, 1.5, 4]);
+  });
+  it('monotone maps correlate 1, reversed −1, a known case', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 35, 100])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // ranks [1,2,3,4,5] vs [2,1,4,3,5]: 1 − 6·Σd²/(n(n²−1)) = 1 − 6·4/120 = 0.8
+    expect(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])).toBeCloseTo(0.8, 12);
+  });
+});
+
+describe('cascading randomisation', () => {
+  function model() {
+    const conv = tf.variable(tf.tensor4d([0.5, -0.2, 0.3, 0.8, 0.1, -0.4, 0.6, 0.2, -0.3, 0.7, 0.4, -0.1], [1, 1, 2, 6]), true);
+    const dense = tf.variable(tf.tensor2d([1, -1, 0.5, 0.2, -0.7, 0.9, 0.3, 0.3, -0.5, 1.2, 0.8, -0.6], [6, 2]), true);
+    const bias = tf.variable(tf.tensor1d([0.1, -0.1]), true);
+    return sequentialClassifier({
+      name: 'randomisable',
+      inputShape: [6, 6, 2],
+      numClasses: 2,
+      stages: [{ name: 'conv', apply: (x) => tf.relu(tf.conv2d(x, conv, 1, 'same')) }],
+      head: (f) => tf.add(tf.matMul(tf.mean(f, [1, 2]) as tf.Tensor2D, dense), bias) as tf.Tensor2D,
+      variables: { 'conv/kernel': conv, 'head/kernel': dense, 'head/bias': bias },
+    });
+  }
+
+  it('groups output side first, decorrelates Grad-CAM, restores the weights, no leaks', async () => {
+    const m = model();
+    expect(defaultRandomizationGroups(m)).toEqual([
+      { group: 'head', variables: ['head/kernel', 'head/bias'] },
+      { group: 'conv', variables: ['conv/kernel'] },
+    ]);
+    const x = tf.randomUniform([2, 6, 6, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const before = await gradCam(m, x, { targets: [0, 1] });
+    const r = await expectNoLeaks(() => cascadingRandomization(m, x, gradCam, { seed: 4, targets: [0, 1] }));
+    expect(r.steps.map((s) => s.group)).toEqual(['head', 'conv']);
+    expect(r.steps[1]!.correlations).toHaveLength(2);
+    for (const s of r.steps) for (const c of s.correlations) expect(Math.abs(c)).toBeLessThanOrEqual(1);
+    expect(r.steps[1]!.meanCorrelation).toBeLessThan(0.9);
+    expectClose(await gradCam(m, x, { targets: [0, 1] }), before, { atol: 0 });
+    const again = await cascadingRandomization(m, x, gradCam, { seed: 4, targets: [0, 1] });
+    expect(again.steps[1]!.correlations).toEqual(r.steps[1]!.correlations);
+  });
+
+  it('an interpreter that ignores the weights keeps correlation 1 (the test can fail)', async () => {
+    const m = model();
+    const x = tf.randomUniform([1, 6, 6, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const fixed = async (_m: unknown, images: tf.Tensor4D) => tf.tidy(() => tf.mean(images, 3) as tf.Tensor3D);
+    const r = await cascadingRandomization(m, x, fixed, { targets: [0], groups: [['head/bias'], ['conv/kernel']] });
+    expect(r.steps.map((s) => s.meanCorrelation)).toEqual([1, 1]);
+    await expect(cascadingRandomization(m, x, fixed, { groups: [['nope']] })).rejects.toThrow(/nope/);
+  });
+});
