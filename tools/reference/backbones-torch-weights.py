@@ -8,7 +8,11 @@ reproduces, runs formula-generated inputs through them and writes
 `packages/backbones/src/__golden__/torch-parity.json`.
 
 The weight formula, for the k-th key in sorted order (keys ending in `num_batches_tracked`
-skipped) and flat element i (row-major, PyTorch layout), with s = sin(0.37*i + 1.1*k):
+skipped) and flat element i (row-major, PyTorch layout), with s = hash(i, k) in [-1, 1), an
+integer hash (exact in both languages, decorrelated across channels: a smooth formula such as
+sin(a*i + b) makes every filter a mix of two fixed ones and training-mode batch norm ill-conditioned):
+  h = ((i+1)*0x9E3779B1 mod 2^32) XOR ((k+1)*0x85EBCA77 mod 2^32)
+  h = ((h XOR (h >> 15)) * 0x2C1B3C6D) mod 2^32;  h = h XOR (h >> 12);  s = 2*h/2^32 - 1
   running_var      0.75 + 0.25*s
   running_mean     0.1*s
   rank-1 `.weight` 1 + 0.2*s        (batch-norm scale)
@@ -32,10 +36,18 @@ import torchvision
 OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'packages', 'backbones', 'src', '__golden__', 'torch-parity.json')
 
 
+def hash_unit(n, k):
+    m = np.uint64(0xFFFFFFFF)
+    i = np.arange(n, dtype=np.uint64)
+    h = (((i + np.uint64(1)) * np.uint64(0x9E3779B1)) & m) ^ ((np.uint64(k + 1) * np.uint64(0x85EBCA77)) & m)
+    h = ((h ^ (h >> np.uint64(15))) * np.uint64(0x2C1B3C6D)) & m
+    h = h ^ (h >> np.uint64(12))
+    return h.astype(np.float64) * (2.0 / 4294967296.0) - 1.0
+
+
 def formula_tensor(key, shape, k):
     n = int(np.prod(shape)) if len(shape) > 0 else 1
-    i = np.arange(n, dtype=np.float64)
-    s = np.sin(0.37 * i + 1.1 * k)
+    s = hash_unit(n, k)
     if key.endswith('running_var'):
         v = 0.75 + 0.25 * s
     elif key.endswith('running_mean'):

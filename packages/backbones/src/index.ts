@@ -3,3 +3,5 @@ export { batchNormTraining, type BatchStats } from './batch-norm';
 export { type BackboneClassifier } from './staged-classifier';
 export { validateImages } from './validate';
 export { loadTorchWeights, torchStateDictShapes } from './torch-import';
+export { createResNet, RESNET_DEPTHS, type ResNetOptions, type ResNetDepth, type ResNetStem } from './resnet';
+export { createPreActResNet, type PreActResNetOptions } from './preact-resnet';

@@ -45,7 +45,11 @@ export class ParamStore {
   readonly entries = new Map<string, ParamEntry>();
   readonly rng: Rng;
 
-  constructor(seed: number) {
+  /** With `initialize` false, weights start at zero (faster when they will be loaded anyway). */
+  constructor(
+    seed: number,
+    private readonly initialize = true,
+  ) {
     this.rng = createRng(seed);
   }
 
@@ -59,22 +63,26 @@ export class ParamStore {
 
   /** Seeded normal tensor. */
   normal(shape: number[], std: number): tf.Tensor {
-    return tf.randomNormal(shape, 0, std, 'float32', this.rng.seed32());
+    const seed = this.rng.seed32();
+    return this.initialize ? tf.randomNormal(shape, 0, std, 'float32', seed) : tf.zeros(shape);
   }
 
   /** Seeded uniform tensor in `[-bound, bound)`. */
   uniform(shape: number[], bound: number): tf.Tensor {
-    return tf.randomUniform(shape, -bound, bound, 'float32', this.rng.seed32());
+    const seed = this.rng.seed32();
+    return this.initialize ? tf.randomUniform(shape, -bound, bound, 'float32', seed) : tf.zeros(shape);
   }
 
   /**
    * A k×k convolution. `init: 'kaiming-fan-out'` draws N(0, 2/fan_out) (PyTorch
-   * `kaiming_normal_(mode='fan_out')`); the bias, if any, is U(±1/sqrt(fan_in)) as PyTorch's default.
+   * `kaiming_normal_(mode='fan_out')`), `'torch-default'` U(±1/sqrt(fan_in)) (PyTorch's default
+   * `kaiming_uniform_(a=√5)`); the bias, if any, is U(±1/sqrt(fan_in)) as PyTorch's default.
    */
-  conv(name: string, cin: number, cout: number, k: number, stride: number, bias: boolean): Conv {
+  conv(name: string, cin: number, cout: number, k: number, stride: number, bias: boolean, init: 'kaiming-fan-out' | 'torch-default' = 'kaiming-fan-out'): Conv {
     const fanOut = cout * k * k;
     const fanIn = cin * k * k;
-    const weight = this.add(`${name}.weight`, this.normal([k, k, cin, cout], Math.sqrt(2 / fanOut)), true, 'conv');
+    const w = init === 'kaiming-fan-out' ? this.normal([k, k, cin, cout], Math.sqrt(2 / fanOut)) : this.uniform([k, k, cin, cout], 1 / Math.sqrt(fanIn));
+    const weight = this.add(`${name}.weight`, w, true, 'conv');
     const b = bias ? this.add(`${name}.bias`, this.uniform([cout], 1 / Math.sqrt(fanIn)), true, 'plain') : null;
     return { weight, bias: b, stride, pad: (k - 1) / 2 };
   }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createWideResNet, loadTorchWeights, torchStateDictShapes, type BackboneClassifier } from './index';
+import { createPreActResNet, createResNet, createWideResNet, loadTorchWeights, torchStateDictShapes, type BackboneClassifier } from './index';
 
 interface Case {
   input_shape_nchw: [number, number, number, number];
@@ -68,6 +68,26 @@ describe('PyTorch parity (formula weights through .safetensors, wasm backend)', 
   test('WRN-16-1, 1 channel, 28x28, inference and training mode + running statistics', async () => {
     const m = createWideResNet({ preset: 'wrn-16-1', numClasses: 10, inputChannels: 1 });
     await checkParity('wrn-16-1-c1', m);
+    m.dispose();
+  });
+  test('ResNet-18 (torchvision keys), ImageNet stem, 1000 classes, 64x64', async () => {
+    const m = createResNet({ depth: 18, numClasses: 1000, initialize: false });
+    await checkParity('resnet18', m);
+    m.dispose();
+  });
+  test('ResNet-50 (torchvision keys, bottleneck), ImageNet stem, 10 classes, 64x64', async () => {
+    const m = createResNet({ depth: 50, numClasses: 10, initialize: false });
+    await checkParity('resnet50-c10', m);
+    m.dispose();
+  });
+  test('ResNet-18 CIFAR stem, 1 channel, 16x16, inference and training mode + running statistics', async () => {
+    const m = createResNet({ depth: 18, numClasses: 10, stem: 'cifar', inputChannels: 1 });
+    await checkParity('resnet18-cifar-c1', m);
+    m.dispose();
+  });
+  test('PreActResNet-18 (kuangliu keys), 32x32', async () => {
+    const m = createPreActResNet({ numClasses: 10 });
+    await checkParity('preact-resnet18', m);
     m.dispose();
   });
 });

@@ -32,6 +32,11 @@ export interface WideResNetOptions {
   readonly dropout?: number;
   /** Seed of the weight initialisation and of dropout (default 0). */
   readonly seed?: number;
+  /**
+   * Draw the initial weights (default true). `false` leaves convolution and linear weights at
+   * zero: much faster for large models whose weights are loaded right after.
+   */
+  readonly initialize?: boolean;
 }
 
 const EPSILON = 1e-3;
@@ -72,7 +77,7 @@ export function createWideResNet(options: WideResNetOptions): BackboneClassifier
   if (!(dropout >= 0 && dropout < 1)) throw new ConfigError(`dropout must be in [0, 1), got ${dropout}.`);
   const n = (depth - 4) / 6;
   const channels = [16, 16 * widen, 32 * widen, 64 * widen] as const;
-  const store = new ParamStore(seed);
+  const store = new ParamStore(seed, options.initialize ?? true);
   const dropoutRng = store.rng.fork();
   const conv1 = store.conv('conv1', inputChannels, channels[0], 3, 1, true);
   const groups: Block[][] = [];

@@ -140,4 +140,4 @@ export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');
   await tf.ready();
 }
-export { type FormulaTensor, formulaTensor, formulaStateDict, formulaInputNCHW, formulaInputNHWC } from './torch-weights';
+export { type FormulaTensor, hashUnit, formulaTensor, formulaStateDict, formulaInputNCHW, formulaInputNHWC } from './torch-weights';

@@ -4,7 +4,8 @@
  * parity tests can compare against goldens computed by PyTorch without committing large weights.
  *
  * For the k-th key in sorted order (keys ending in `num_batches_tracked` skipped) and flat element
- * i (row-major, PyTorch layout), with s = sin(0.37·i + 1.1·k):
+ * i (row-major, PyTorch layout), with s = {@link hashUnit}(i, k) ∈ [-1, 1) (an exact 32-bit integer
+ * hash, decorrelated across channels):
  * - `…running_var`: 0.75 + 0.25·s; `…running_mean`: 0.1·s
  * - rank-1 `….weight` (batch-norm scale): 1 + 0.2·s; rank-1 `….bias`: 0.1·s
  * - rank ≥ 2 (conv / linear weight): s / sqrt(prod(shape[1:]))
@@ -23,6 +24,18 @@ export interface FormulaTensor {
   readonly data: Float32Array;
 }
 
+/**
+ * A uniform-looking value in [-1, 1) from integers `i`, `k`, exact in JS and Python:
+ * `h = ((i+1)·0x9E3779B1 mod 2³²) XOR ((k+1)·0x85EBCA77 mod 2³²)`,
+ * `h = ((h XOR h>>15)·0x2C1B3C6D) mod 2³²`, `h = h XOR h>>12`, result `2h/2³² - 1`.
+ */
+export function hashUnit(i: number, k: number): number {
+  let h = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  h = (h ^ (h >>> 12)) >>> 0;
+  return h * (2 / 4294967296) - 1;
+}
+
 /** The formula value of one tensor (`k` = its index among the sorted keys). */
 export function formulaTensor(key: string, shape: readonly number[], k: number): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -36,7 +49,7 @@ export function formulaTensor(key: string, shape: readonly number[], k: number):
     const scale = 1 / Math.sqrt(shape.slice(1).reduce((a, b) => a * b, 1));
     f = (s) => s * scale;
   }
-  for (let i = 0; i < n; i++) out[i] = f(Math.sin(0.37 * i + 1.1 * k));
+  for (let i = 0; i < n; i++) out[i] = f(hashUnit(i, k));
   return out;
 }
 
