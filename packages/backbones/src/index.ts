@@ -5,3 +5,4 @@ export { validateImages } from './validate';
 export { loadTorchWeights, torchStateDictShapes } from './torch-import';
 export { createResNet, RESNET_DEPTHS, type ResNetOptions, type ResNetDepth, type ResNetStem } from './resnet';
 export { createPreActResNet, type PreActResNetOptions } from './preact-resnet';
+export { saveClassifier, loadClassifier, createFromConfig, ARCHITECTURES } from './save-load';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError, formatShape, readSafetensors, readSafetensorsHeader, ShapeError } from '@lico/core';
 import type { BackboneClassifier } from './staged-classifier';
 
+const PICKLE_EXTENSIONS = /\.(pt|pth|ckpt|pkl|pickle|bin|tar)$/i;
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 /** The PyTorch shape of a variable stored in tfjs layout. */
@@ -34,6 +35,9 @@ export function torchStateDictShapes(model: BackboneClassifier): Record<string, 
  * non-float dtype that disagrees is a {@link FileFormatError} / {@link ShapeError} naming the key.
  */
 export async function loadTorchWeights(model: BackboneClassifier, file: string): Promise<void> {
+  if (PICKLE_EXTENSIONS.test(file)) {
+    throw new FileFormatError(file, 'pickle-based PyTorch checkpoints are never read (they can run code); convert with safetensors.torch.save_file(model.state_dict(), "weights.safetensors")');
+  }
   const header = await readSafetensorsHeader(file);
   const expected = torchStateDictShapes(model);
   for (const [key, shape] of Object.entries(expected)) {
