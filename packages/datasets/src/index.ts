@@ -50,3 +50,8 @@ export {
 export { extractTar } from './tar';
 export { type MatArray, parseMat5 } from './mat5';
 export { type SvhnOptions, SVHN_CLASSES, svhn, svhnFromMat } from './svhn';
+export { type DecodedImage, decodeImage, readImage, toChannels } from './decode-image';
+export { type ImageFolderOptions, IMAGE_EXTENSIONS, imageFolder } from './image-folder';
+export { type Box, type LocalisationDataset, maskBox, withLocalisation } from './localisation';
+export { type LocalisationBenchmarkOptions, type LocalisationSample, createLocalisationBenchmark } from './localisation-benchmark';
+export { type LocalisationFolderOptions, localisationFolder } from './localisation-folder';
