@@ -176,10 +176,12 @@ export async function loadClipTextEncoder(dirOrRepoId: string, options: LoadClip
   let tokenizer: ClipTokenizer | null = null;
   if ((await exists(path.join(dir, 'vocab.json'))) && (await exists(path.join(dir, 'merges.txt')))) {
     tokenizer = await ClipTokenizer.fromDirectory(dir);
-    if (tokenizer.endTokenId !== config.eosTokenId || tokenizer.startTokenId !== config.bosTokenId) {
-      config = { ...config, bosTokenId: tokenizer.startTokenId, eosTokenId: tokenizer.endTokenId };
-      validateClipTextConfig(config);
+    for (const [what, id] of [['start', tokenizer.startTokenId], ['end', tokenizer.endTokenId]] as const) {
+      if (id >= config.vocabSize) {
+        throw new FileFormatError(path.join(dir, 'vocab.json'), `the tokenizer's ${what}-of-text id ${id} lies outside the model's vocabulary of ${config.vocabSize} tokens (tokenizer and weights do not match)`);
+      }
     }
+    config = { ...config, bosTokenId: tokenizer.startTokenId, eosTokenId: tokenizer.endTokenId };
   }
   const tok = tokenizer;
   const name = path.basename(path.resolve(dir)).replace(/^openai--/, '');

@@ -38,10 +38,16 @@ export function createMappingNet(options: MappingNetOptions): MappingNet {
   const b1 = 1 / Math.sqrt(inputDim);
   const b2 = 1 / Math.sqrt(hidden);
   // stored [in,out]
-  const w1 = tf.variable(tf.tensor2d(uniform(inputDim * hidden, b1), [inputDim, hidden]), true);
-  const bias1 = tf.variable(tf.tensor1d(uniform(hidden, b1)), true);
-  const w2 = tf.variable(tf.tensor2d(uniform(hidden * outputDim, b2), [hidden, outputDim]), true);
-  const bias2 = tf.variable(tf.tensor1d(uniform(outputDim, b2)), true);
+  const variable = (data: Float32Array, shape: number[]): tf.Variable => {
+    const t = tf.tensor(data, shape, 'float32');
+    const v = tf.variable(t, true);
+    t.dispose();
+    return v;
+  };
+  const w1 = variable(uniform(inputDim * hidden, b1), [inputDim, hidden]);
+  const bias1 = variable(uniform(hidden, b1), [hidden]);
+  const w2 = variable(uniform(hidden * outputDim, b2), [hidden, outputDim]);
+  const bias2 = variable(uniform(outputDim, b2), [outputDim]);
   const dropRng = rng.fork();
   return {
     specificationVersion: SPECIFICATION_VERSION,

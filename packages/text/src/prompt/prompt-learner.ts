@@ -148,7 +148,9 @@ export function createPromptLearner(options: PromptLearnerOptions): LicoPromptLe
   const ctxShape = classSpecific ? [k, numContext, e] : [numContext, e];
   const init = new Float32Array(ctxRows * e);
   for (let i = 0; i < init.length; i++) init[i] = rng.normal() * contextStd;
-  const context = tf.variable(tf.tensor(init, ctxShape, 'float32'), true);
+  const initTensor = tf.tensor(init, ctxShape, 'float32');
+  const context = tf.variable(initTensor, true);
+  initTensor.dispose();
   const fixedTable = encoder.embedTokens(tokenList);
   let disposed = false;
 

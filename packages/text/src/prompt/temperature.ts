@@ -27,7 +27,9 @@ export function createTemperature(options: TemperatureOptions = {}): Temperature
   const init = options.init ?? Math.log(1 / 0.07);
   assertFiniteNumber(init, 'temperature init');
   const trainable = options.trainable ?? true;
-  const value = tf.variable(tf.scalar(init), trainable) as tf.Variable<tf.Rank.R0>;
+  const initTensor = tf.scalar(init);
+  const value = tf.variable(initTensor, trainable) as tf.Variable<tf.Rank.R0>;
+  initTensor.dispose();
   return {
     value,
     trainableVariables: () => (trainable ? [value] : []),

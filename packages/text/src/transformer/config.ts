@@ -77,7 +77,7 @@ export function parseHfClipTextConfig(json: unknown, file: string): ClipTextConf
   };
   const width = num(text, 'hidden_size', 512);
   const vocabSize = num(text, 'vocab_size', 49408);
-  let eos = num(text, 'eos_token_id', 49407);
+  let eos = num(text, 'eos_token_id', vocabSize - 1);
   // Old CLIP configs say eos_token_id = 2 while the tokenizer's end-of-text id is the last id;
   // transformers then pools at argmax(input_ids), i.e. the last vocabulary id. Do the same.
   if (eos === 2) eos = vocabSize - 1;
@@ -94,7 +94,8 @@ export function parseHfClipTextConfig(json: unknown, file: string): ClipTextConf
     projectionDim: hasProjection ? num(root.text_config !== undefined ? root : text, 'projection_dim', 512) : null,
     layerNormEps: num(text, 'layer_norm_eps', 1e-5),
     hiddenAct,
-    bosTokenId: num(text, 'bos_token_id', 49406) === 0 ? vocabSize - 2 : num(text, 'bos_token_id', 49406),
+    // old configs say bos_token_id = 0; CLIP's start token is the second-to-last id
+    bosTokenId: num(text, 'bos_token_id', vocabSize - 2) === 0 ? vocabSize - 2 : num(text, 'bos_token_id', vocabSize - 2),
     eosTokenId: eos,
   });
 }
