@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Goldens for @lico/cam's parity tests against pytorch-grad-cam.
+
+A torchvision ResNet-18 (10 classes) gets the deterministic formula state dict of
+`tools/reference/backbones-torch-weights.py` (imported, so the JS test rebuilds the same weights
+with `formulaStateDict` of @lico/testing) and explains the formula input (2 images, 3x64x64) with
+pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM and ScoreCAM on `layer4[-1]`
+(and GradCAM on `layer3[-1]`), targets ClassifierOutputTarget([3, 7]). Maps are stored strided
+(every 5th flat element of the [2,64,64] map). Also: cv2.resize (INTER_LINEAR) of a small map, the
+upsampling convention the interpreters claim, and scipy's gaussian_filter of an 11x11 dirac
+(sigma 5), the official RISE insertion blur.
+
+pytorch-grad-cam is not a project dependency: run it from a checkout beside the project,
+  PGC_PATH=/tmp/pgc /usr/bin/python3 tools/reference/cam-pytorch-grad-cam.py
+(git --work-tree=/tmp/pgc checkout of github.com/jacobgil/pytorch-grad-cam). It needs cv2 and scipy
+(Debian python3-opencv, python3-scipy). Its module-level imports of ttach, tqdm, matplotlib and
+sklearn are not used by these methods; when missing they are replaced by empty stubs written to a
+temporary directory (recorded in the output).
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, '..', '..', 'packages', 'cam', 'src', '__golden__', 'pytorch-grad-cam.json')
+PGC = os.environ.get('PGC_PATH', '/tmp/pgc')
+STRIDE = 5
+
+STUBS = {
+    'ttach.py': 'class Compose(list):\n    def __init__(self, t): super().__init__(t)\nclass HorizontalFlip: pass\nclass Multiply:\n    def __init__(self, factors): pass\n',
+    'tqdm.py': 'def tqdm(x, *a, **k): return x\n',
+    'matplotlib/__init__.py': '', 'matplotlib/pyplot.py': '', 'matplotlib/lines.py': 'class Line2D: pass\n',
+    'sklearn/__init__.py': '', 'sklearn/decomposition.py': 'class KernelPCA: pass\nclass NMF: pass\n',
+}
+
+
+def install_stubs():
+    stubbed = []
+    d = tempfile.mkdtemp(prefix='pgc-stubs-')
+    for mod in ['ttach', 'tqdm', 'matplotlib', 'sklearn']:
+        try:
+            __import__(mod)
+        except ImportError:
+            stubbed.append(mod)
+            for path, text in STUBS.items():
+                if path.split('/')[0].replace('.py', '') == mod:
+                    os.makedirs(os.path.dirname(os.path.join(d, path)), exist_ok=True)
+                    with open(os.path.join(d, path), 'w') as f:
+                        f.write(text)
+    sys.path.insert(0, d)
+    return stubbed
+
+
+def main():
+    torch.set_num_threads(int(os.environ.get('LICO_THREADS', '2')))
+    spec = importlib.util.spec_from_file_location('bbw', os.path.join(HERE, 'backbones-torch-weights.py'))
+    bbw = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bbw)
+    stubbed = install_stubs()
+    sys.path.insert(0, PGC)
+    import cv2
+    import scipy
+    from scipy.ndimage import gaussian_filter
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    try:
+        commit = subprocess.run(['git', '-C', PGC, 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    except Exception:
+        commit = ''
+    commit = commit or os.environ.get('PGC_COMMIT', 'unknown')
+
+    model = torchvision.models.resnet18(num_classes=10)
+    bbw.fill_formula(model)
+    model.eval()
+    shape = (2, 3, 64, 64)
+    x = bbw.formula_input(shape)
+    targets = [3, 7]
+    with torch.no_grad():
+        logits = model(x)
+    maps = {}
+    for name, cls, layer in [
+        ('gradCam', GradCAM, model.layer4[-1]),
+        ('gradCamPlusPlus', GradCAMPlusPlus, model.layer4[-1]),
+        ('xGradCam', XGradCAM, model.layer4[-1]),
+        ('layerCam', LayerCAM, model.layer4[-1]),
+        ('scoreCam', ScoreCAM, model.layer4[-1]),
+        ('gradCamLayer3', GradCAM, model.layer3[-1]),
+    ]:
+        cam = cls(model=model, target_layers=[layer])
+        cam.batch_size = 32
+        out = cam(input_tensor=x, targets=[ClassifierOutputTarget(t) for t in targets])
+        maps[name] = [round(float(v), 6) for v in out.reshape(-1)[::STRIDE]]
+        del cam
+
+    small = np.array([[0.1, 0.9, 0.4], [0.7, 0.2, 1.0]], dtype=np.float32)
+    resized = cv2.resize(small, (7, 5))  # dsize = (width, height), INTER_LINEAR
+    dirac = np.zeros((11, 11))
+    dirac[5, 5] = 1
+    gkern = gaussian_filter(dirac, 5)
+
+    golden = {
+        'script': 'tools/reference/cam-pytorch-grad-cam.py',
+        'versions': {
+            'torch': torch.__version__, 'torchvision': torchvision.__version__, 'numpy': np.__version__,
+            'opencv': cv2.__version__, 'scipy': scipy.__version__, 'pytorch_grad_cam_commit': commit,
+        },
+        'stubbed_imports': stubbed,
+        'model': 'torchvision resnet18(num_classes=10), formula state dict of tools/reference/backbones-torch-weights.py',
+        'input_shape_nchw': list(shape),
+        'targets': targets,
+        'logits': [round(float(v), 6) for v in logits.reshape(-1)],
+        'stride': STRIDE,
+        'maps': maps,
+        'cv2_resize': {'input': small.tolist(), 'width': 7, 'height': 5, 'output': [round(float(v), 7) for v in resized.reshape(-1)]},
+        'rise_gkern_11_5': [round(float(v), 9) for v in gkern.reshape(-1)],
+    }
+    with open(OUT, 'w') as f:
+        json.dump(golden, f)
+        f.write('\n')
+    print('wrote', os.path.normpath(OUT), {k: len(v) for k, v in maps.items()})
+
+
+if __name__ == '__main__':
+    main()
