@@ -5,6 +5,7 @@ import { expectClose, expectNoLeaks, gradientCheck, loadGolden, useCpuBackend } 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { l2Normalize } from './l2-normalize';
 import { optimalTransportLoss, optimalTransportLossWithPlan } from './optimal-transport-loss';
+import { normalizedSquaredCost } from './normalized-squared-cost';
 import { squaredEuclideanCost } from './squared-euclidean-cost';
 
 interface OtCase {
@@ -33,6 +34,20 @@ describe('squaredEuclideanCost', () => {
     expectClose(squaredEuclideanCost(x, y), [5, 5, 1, 1, 13, 5]);
     expect(() => squaredEuclideanCost(x, tf.zeros([1, 3, 3]) as tf.Tensor3D)).toThrow(/\[1,2,2\].*\[1,3,3\]/);
     tf.dispose([x, y]);
+  });
+});
+
+describe('normalizedSquaredCost (the fused cost the loss uses)', () => {
+  it('equals squaredEuclideanCost of the normalised points, zero rows included, with the same gradients', () => {
+    const x = tf.concat([tf.zeros([2, 1, 4]), tf.randomNormal([2, 3, 4], 0, 3, 'float32', 8)], 1) as tf.Tensor3D;
+    const y = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 9) as tf.Tensor3D;
+    const w = tf.randomUniform([2, 4, 5], 0, 1, 'float32', 10);
+    expectClose(normalizedSquaredCost(x, y, 1e-12), squaredEuclideanCost(l2Normalize(x), l2Normalize(y)), { atol: 2e-6 });
+    const viaFused = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(w, normalizedSquaredCost(a as tf.Tensor3D, b as tf.Tensor3D, 1e-12))) as tf.Scalar)([x, y]);
+    const viaPlain = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(w, squaredEuclideanCost(l2Normalize(a as tf.Tensor3D), l2Normalize(b as tf.Tensor3D)))) as tf.Scalar)([x, y]);
+    expectClose(viaFused[0]!, viaPlain[0]!, { atol: 1e-5, rtol: 1e-4 });
+    expectClose(viaFused[1]!, viaPlain[1]!, { atol: 1e-5, rtol: 1e-4 });
+    tf.dispose([x, y, w, ...viaFused, ...viaPlain]);
   });
 });
 
@@ -171,6 +186,9 @@ describe('optimalTransportLoss: stability and edge cases', () => {
     expect(() => optimalTransportLoss(nan, good)).toThrow(NonFiniteError);
     expect(() => optimalTransportLoss(nan, good)).toThrow(/imagePoints/);
     expect(() => optimalTransportLoss(good, inf)).toThrow(/textPoints/);
+    const huge = tf.tensor3d([1e20, 0, 0, 1, 2, 3], [1, 2, 3]);
+    expect(() => optimalTransportLoss(huge, good)).toThrow(/overflows float32/);
+    huge.dispose();
     tf.dispose([good, nan, inf]);
   });
 

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { l2Normalize } from './l2-normalize';
-import { sinkhorn, type SinkhornOptions } from './sinkhorn';
-import { squaredEuclideanCost } from './squared-euclidean-cost';
-import { checkInput, checkSameDim } from './validate';
+import { assertFinite, assertRank, NonFiniteError } from '@lico/core';
+import { NORM_EPSILON } from './l2-normalize';
+import { normalizedSquaredCost } from './normalized-squared-cost';
+import { detachedOptimalTransportLoss } from './detached-ot-loss';
+import { resolveSinkhornOptions, sinkhorn, type SinkhornOptions } from './sinkhorn';
+import { checkSameDim } from './validate';
 
 /** Options of {@link optimalTransportLoss}: the Sinkhorn options plus `differentiablePlan`. */
 export interface OptimalTransportLossOptions extends Omit<SinkhornOptions, 'differentiable'> {
@@ -29,16 +31,34 @@ export function optimalTransportLossWithPlan(
   textPoints: tf.Tensor3D,
   options: OptimalTransportLossOptions = {},
 ): OptimalTransportLossResult {
-  checkInput(imagePoints, 3, 'imagePoints');
-  checkInput(textPoints, 3, 'textPoints');
+  assertRank(imagePoints, 3, 'imagePoints');
+  assertRank(textPoints, 3, 'textPoints');
   checkSameDim(imagePoints, 0, 'imagePoints', textPoints, 0, 'textPoints', 'batch size N');
   checkSameDim(imagePoints, 2, 'imagePoints', textPoints, 2, 'textPoints', 'point dimension D (spatial positions)');
   const { differentiablePlan, ...sinkhornOptions } = options;
+  if (differentiablePlan !== true) {
+    const resolved = resolveSinkhornOptions(sinkhornOptions);
+    const out = detachedOptimalTransportLoss(imagePoints, textPoints, resolved, sinkhornOptions);
+    return { loss: out.loss, plan: tf.tensor3d(out.plan, [imagePoints.shape[0], imagePoints.shape[1], textPoints.shape[1]]), iterations: out.iterations };
+  }
   let iterations = 0;
   let plan: tf.Tensor3D | undefined;
   const loss = tf.tidy(() => {
-    const cost = squaredEuclideanCost(l2Normalize(imagePoints), l2Normalize(textPoints));
-    const solved = sinkhorn(cost, { ...sinkhornOptions, differentiable: differentiablePlan === true });
+    const cost = normalizedSquaredCost(imagePoints, textPoints, NORM_EPSILON);
+    let solved;
+    try {
+      solved = sinkhorn(cost, { ...sinkhornOptions, differentiable: differentiablePlan === true });
+    } catch (error) {
+      // A non-finite input makes the cost non-finite; name the input (reads it only on this path).
+      if (error instanceof NonFiniteError && error.message.startsWith('cost ')) {
+        assertFinite(imagePoints, 'imagePoints');
+        assertFinite(textPoints, 'textPoints');
+        throw new NonFiniteError(
+          'imagePoints/textPoints are finite but their cost is not: a squared norm overflows float32 (values above ~1.8e19); scale the inputs down.',
+        );
+      }
+      throw error;
+    }
     iterations = solved.iterations;
     plan = tf.keep(solved.plan);
     return tf.div(tf.sum(tf.mul(solved.plan, cost)), imagePoints.shape[0]) as tf.Scalar;

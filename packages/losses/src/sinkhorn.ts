@@ -90,6 +90,22 @@ function checkMass(logMu: Float64Array, logNu: Float64Array, n: number, p: numbe
 }
 
 /**
+ * Validates the optional marginals against `[N,P]`/`[N,Q]` and returns their logs (uniform when
+ * absent). Throws on wrong shapes, non-finite or non-positive weights, or unequal mass.
+ */
+export function prepareMarginals(
+  options: Pick<SinkhornOptions, 'sourceWeights' | 'targetWeights'>,
+  n: number,
+  p: number,
+  q: number,
+): { logMu: Float64Array; logNu: Float64Array } {
+  const logMu = logWeights(options.sourceWeights, n, p, 'sourceWeights');
+  const logNu = logWeights(options.targetWeights, n, q, 'targetWeights');
+  if (options.sourceWeights !== undefined || options.targetWeights !== undefined) checkMass(logMu, logNu, n, p, q);
+  return { logMu, logNu };
+}
+
+/**
  * Batched entropic optimal transport by log-domain Sinkhorn (the spec's updates, `u`, `v` start at
  * 0): `cost` `[N,P,Q]` → plan `[N,P,Q]` with row sums ≈ source weights and column sums = target
  * weights. By default the plan carries no gradient (it is computed off the tape in float64, on
@@ -101,9 +117,7 @@ export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): Sink
   const { epsilon, maxIterations, tolerance } = resolveSinkhornOptions(options);
   const [n, p, q] = cost.shape;
   if (n === 0 || p === 0 || q === 0) throw new ShapeError(`cost must be non-empty, got shape ${formatShape(cost.shape)}.`);
-  const logMu = logWeights(options.sourceWeights, n, p, 'sourceWeights');
-  const logNu = logWeights(options.targetWeights, n, q, 'targetWeights');
-  if (options.sourceWeights !== undefined || options.targetWeights !== undefined) checkMass(logMu, logNu, n, p, q);
+  const { logMu, logNu } = prepareMarginals(options, n, p, q);
   const data = cost.dataSync();
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertFinite, NonFiniteError } from '@lico/core';
+import { NORM_EPSILON } from './l2-normalize';
+import { prepareMarginals, type ResolvedSinkhornOptions, type SinkhornOptions } from './sinkhorn';
+import { sinkhornKernel } from './sinkhorn-kernel';
+
+/** What {@link detachedOptimalTransportLoss} returns. */
+export interface DetachedOtResult {
+  readonly loss: tf.Scalar;
+  readonly plan: Float32Array;
+  readonly iterations: number;
+}
+
+/**
+ * The optimal-transport loss with a constant plan, as one custom-gradient op. Forward: one
+ * batched matMul `x·yᵀ` and the squared norms on the backend; the normalised cost
+ * `C = x̂² + ŷ² − 2 (x·y) r s` (`r = 1/max(‖x‖, 1e-12)`, clamped at 0), the Sinkhorn plan and
+ * `(1/N) Σ P·C` in float64 JS. Backward, with `G = P/N` (0 where the clamp is active):
+ * `∂/∂(x·y) = −2 G r s` (two batched matMuls) and `∂/∂‖x‖² = Σ_b G (x·y) s r³` (or `r²` for a
+ * point under the norm floor), exactly the gradient autodiff gives for
+ * `Σ P·squaredEuclideanCost(l2Normalize(x), l2Normalize(y)) / N` with `P` held fixed.
+ */
+export function detachedOptimalTransportLoss(
+  imagePoints: tf.Tensor3D,
+  textPoints: tf.Tensor3D,
+  resolved: ResolvedSinkhornOptions,
+  weights: Pick<SinkhornOptions, 'sourceWeights' | 'targetWeights'>,
+): DetachedOtResult {
+  const [n, p] = imagePoints.shape;
+  const q = textPoints.shape[1];
+  const { logMu, logNu } = prepareMarginals(weights, n, p, q);
+  const floor = NORM_EPSILON * NORM_EPSILON;
+  let planOut: Float32Array | undefined;
+  let iterationsOut = 0;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const [crossT, xxT, yyT] = tf.tidy(() => [tf.matMul(x, y, false, true), tf.sum(tf.square(x), 2), tf.sum(tf.square(y), 2)]);
+    const cross = crossT!.dataSync() as Float32Array;
+    const xx = xxT!.dataSync() as Float32Array;
+    const yy = yyT!.dataSync() as Float32Array;
+    tf.dispose([crossT!, xxT!, yyT!]);
+    const r = new Float64Array(n * p);
+    const s = new Float64Array(n * q);
+    for (let i = 0; i < r.length; i++) r[i] = 1 / Math.sqrt(Math.max(xx[i]!, floor));
+    for (let i = 0; i < s.length; i++) s[i] = 1 / Math.sqrt(Math.max(yy[i]!, floor));
+    const size = n * p * q;
+    const cost = new Float32Array(size);
+    for (let k = 0; k < n; k++) {
+      for (let a = 0; a < p; a++) {
+        const ra = r[k * p + a]!;
+        const xa = xx[k * p + a]! * ra * ra;
+        const o = (k * p + a) * q;
+        for (let b = 0; b < q; b++) {
+          const sb = s[k * q + b]!;
+          const c = Math.fround(xa + yy[k * q + b]! * sb * sb - 2 * cross[o + b]! * ra * sb);
+          cost[o + b] = c > 0 ? c : Number.isNaN(c) ? c : 0;
+        }
+      }
+    }
+    for (let i = 0; i < size; i++) {
+      if (!Number.isFinite(cost[i]!)) {
+        assertFinite(x, 'imagePoints');
+        assertFinite(y, 'textPoints');
+        throw new NonFiniteError(
+          'imagePoints/textPoints are finite but their cost is not: a squared norm overflows float32 (values above ~1.8e19); scale the inputs down.',
+        );
+      }
+    }
+    const solved = sinkhornKernel({ cost, n, p, q, logMu, logNu, ...resolved });
+    const plan = solved.plan;
+    let total = 0;
+    for (let i = 0; i < size; i++) total += plan[i]! * cost[i]!;
+    planOut = plan;
+    iterationsOut = solved.iterations;
+    save([x, y]);
+    return {
+      value: tf.scalar(total / n),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ys] = saved as [tf.Tensor3D, tf.Tensor3D];
+        const scale = (dy.dataSync()[0]! as number) / n;
+        const dCross = new Float32Array(size);
+        const dxx = new Float32Array(n * p);
+        const dyy = new Float32Array(n * q);
+        for (let k = 0; k < n; k++) {
+          for (let a = 0; a < p; a++) {
+            const ra = r[k * p + a]!;
+            const xUnder = xx[k * p + a]! <= floor;
+            const o = (k * p + a) * q;
+            let accX = 0;
+            for (let b = 0; b < q; b++) {
+              if (!(cost[o + b]! > 0)) continue; // the clamp at 0 passes no gradient
+              const g = plan[o + b]! * scale;
+              const sb = s[k * q + b]!;
+              const yUnder = yy[k * q + b]! <= floor;
+              const cr = cross[o + b]!;
+              dCross[o + b] = -2 * g * ra * sb;
+              accX += xUnder ? g * ra * ra : g * cr * sb * ra * ra * ra;
+              dyy[k * q + b] = dyy[k * q + b]! + (yUnder ? g * sb * sb : g * cr * ra * sb * sb * sb);
+            }
+            dxx[k * p + a] = accX;
+          }
+        }
+        return tf.tidy(() => {
+          const gc = tf.tensor3d(dCross, [n, p, q]);
+          const gx = tf.add(tf.matMul(gc, ys), tf.mul(xs, tf.tensor3d(dxx.map((v) => 2 * v), [n, p, 1])));
+          const gy = tf.add(tf.matMul(gc, xs, true, false), tf.mul(ys, tf.tensor3d(dyy.map((v) => 2 * v), [n, q, 1])));
+          return [gx, gy];
+        });
+      },
+    };
+  });
+  const loss = op(imagePoints, textPoints) as tf.Scalar;
+  return { loss, plan: planOut!, iterations: iterationsOut };
+}
