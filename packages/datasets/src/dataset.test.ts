@@ -187,3 +187,25 @@ describe('prefetch', () => {
     expect(s.waitMs).toBeLessThan(5);
   });
 });
+
+describe('iteration edge cases', () => {
+  it('a consumer that stops early leaks nothing; skipping every batch yields none', async () => {
+    const ds = toy(10, 4, 4, 1);
+    await expectNoLeaks(async () => {
+      for await (const b of ds.batches({ batchSize: 3, seed: 0 })) {
+        tf.dispose([b.images, b.labels]);
+        break;
+      }
+    });
+    expect(ds.pipelineStats.batches).toBe(1);
+    expect((await collect(ds, { batchSize: 3, seed: 0, skipBatches: 4 })).indices).toEqual([]);
+  });
+
+  it('withAugmentation keeps the samples and changes only the augmentation', () => {
+    const ds = toy(4, 4, 4, 1);
+    const aug = ds.withAugmentation({ flip: true });
+    expect(aug.images).toBe(ds.images);
+    expect(aug.augmentation).toEqual({ flip: true });
+    expect(Array.from(aug.batchArrays({ batchSize: 4, seed: 0 }, 0).images)).toEqual(Array.from(ds.batchArrays({ batchSize: 4, seed: 0 }, 0).images));
+  });
+});
