@@ -42,3 +42,26 @@ export {
   type QuickstartResults,
   type ModeSummary,
 } from './results/results-schema';
+export { trainRun, runPaths, type TrainRunOptions, type TrainRunResult } from './pipeline/train-run';
+export {
+  loadDataset,
+  labelledSubset,
+  firstSamples,
+  createBackbone,
+  createObjective,
+  featurePositions,
+  availableDatasets,
+  availableBackbones,
+  type CliDataset,
+  type LoadDatasetOptions,
+  type BackboneOptions,
+  type ObjectiveOptions,
+  type BuiltObjective,
+} from './pipeline/components';
+export { packageVersions } from './pipeline/versions';
+export { runCliProcess } from './run-process';
+export { quickstartRun, type QuickstartOptions, type QuickstartResult } from './pipeline/quickstart-run';
+export { evaluateRun, accuracyOf, saliencyMetrics, CLI_SALIENCY_PROTOCOL, type EvaluateRunOptions } from './pipeline/evaluate-run';
+export { explainRun, type ExplainRunOptions } from './pipeline/explain-run';
+export { loadTrainedModel, type LoadedModel } from './pipeline/load-model';
+export { interpreterByName, renderHeatmapOverlay, renderInput, localisationScores, type ChannelNormalization } from './pipeline/saliency';

@@ -4,9 +4,9 @@
 import type { CommandSpec, OptionSpec } from './options';
 
 /** Datasets `--dataset` accepts by name (plus `folder:PATH`). */
-export const DATASET_NAMES = ['fashion-mnist', 'cifar10', 'cifar100', 'svhn'] as const;
+export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'svhn'] as const;
 /** Backbones `--backbone` accepts. */
-export const BACKBONE_NAMES = ['wrn-28-2', 'wrn-28-8', 'wrn-16-1', 'wrn-16-2', 'resnet-18', 'preact-resnet-18'] as const;
+export const BACKBONE_NAMES = ['wrn-28-2', 'wrn-28-8', 'wrn-16-1', 'wrn-16-2', 'wrn-10-1'] as const;
 /** Text encoders `--text` accepts (plus `clip:DIR`). */
 export const TEXT_NAMES = ['word-vectors', 'clip'] as const;
 /** Training modes. */
@@ -14,7 +14,7 @@ export const MODE_NAMES = ['baseline', 'lico'] as const;
 /** Backends `--backend` accepts. */
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 /** Interpreters `--interpreters` accepts. */
-export const INTERPRETER_NAMES = ['gradCam', 'gradCamPlusPlus', 'scoreCam', 'rise'] as const;
+export const INTERPRETER_NAMES = ['gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'scoreCam', 'rise', 'eigenCam'] as const;
 /** Dataset splits. */
 export const SPLIT_NAMES = ['train', 'test'] as const;
 
@@ -33,6 +33,13 @@ const backend: OptionSpec = {
   default: 'auto',
 };
 const seed: OptionSpec = { name: 'seed', valueName: '<n>', description: 'Seed of every random choice.', value: { kind: 'integer', min: 0 }, default: '0' };
+const threads: OptionSpec = {
+  name: 'threads',
+  valueName: '<n>',
+  description: "Threads of the wasm backend; 'auto' = the number of cores (at most 8), or LICO_WASM_THREADS when set.",
+  value: { kind: 'integer', min: 1, words: ['auto'] },
+  default: 'auto',
+};
 const quiet: OptionSpec = { name: 'quiet', description: 'Print no progress bars, only results and errors.', value: { kind: 'flag' } };
 
 /** `lico train`. */
@@ -60,9 +67,12 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: 'lr', valueName: '<x>', description: 'Initial learning rate (cosine decay per step).', value: { kind: 'number', min: 0, exclusiveMin: true }, default: '0.03' },
     { name: 'alpha', valueName: '<x>', description: 'Weight of the manifold-matching loss (lico mode).', value: { kind: 'number', min: 0 }, default: '10' },
     { name: 'beta', valueName: '<x>', description: 'Weight of the optimal-transport loss (lico mode).', value: { kind: 'number', min: 0 }, default: '1' },
+    { name: 'weight-decay', valueName: '<x>', description: 'SGD weight decay (L2, as PyTorch).', value: { kind: 'number', min: 0 }, default: '0.0005' },
+    { name: 'ema', valueName: '<decay>', description: 'EMA decay of the evaluated weights; 0 turns the EMA off.', value: { kind: 'number', min: 0 }, default: '0' },
     { name: 'eval-size', valueName: '<n>', description: 'Test images used for the final accuracy.', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
     seed,
     backend,
+    threads,
     dataDir,
     { name: 'out', valueName: '<dir>', description: 'Output directory (checkpoints, results.json).', value: { kind: 'text' }, required: true },
     { name: 'resume', description: 'Continue from the checkpoint in --out.', value: { kind: 'flag' } },
@@ -93,6 +103,7 @@ export const EXPLAIN_SPEC: CommandSpec = {
     { name: 'count', valueName: '<n>', description: 'Number of images.', value: { kind: 'integer', min: 1 }, default: '8' },
     seed,
     backend,
+    threads,
     dataDir,
     { name: 'out', valueName: '<dir>', description: 'Output directory (default: <model>/explanations).', value: { kind: 'text' } },
     quiet,
@@ -121,6 +132,7 @@ export const EVALUATE_SPEC: CommandSpec = {
     { name: 'batch-size', valueName: '<n>', description: 'Images per forward pass.', value: { kind: 'integer', min: 1 }, default: '250' },
     seed,
     backend,
+    threads,
     dataDir,
     { name: 'out', valueName: '<file>', description: 'Output JSON (default: <model>/evaluation.json).', value: { kind: 'text' } },
     quiet,
@@ -157,8 +169,10 @@ export const QUICKSTART_SPEC: CommandSpec = {
     { name: 'saliency-images', valueName: '<n>', description: 'Test images for insertion/deletion.', value: { kind: 'integer', min: 1 }, default: '64' },
     { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '28' },
     { name: 'interpreters', valueName: '<list>', description: 'Saliency methods to measure.', value: { kind: 'list', choices: INTERPRETER_NAMES }, default: 'gradCam,gradCamPlusPlus' },
+    { name: 'explain-images', valueName: '<n>', description: 'Test images shown with their heatmaps in the report.', value: { kind: 'integer', min: 1 }, default: '8' },
     seed,
-    { ...backend, default: 'auto' },
+    backend,
+    threads,
     dataDir,
     { name: 'resume', description: 'Continue an interrupted quickstart.', value: { kind: 'flag' } },
     quiet,

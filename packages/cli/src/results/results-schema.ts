@@ -14,7 +14,8 @@ export interface EpochRecord {
   /** Training accuracy over the epoch's batches (training mode). */
   readonly trainAccuracy: number;
   readonly steps: number;
-  readonly seconds: number;
+  /** Wall time of the epoch, when known (not across a resume). */
+  readonly seconds?: number;
 }
 
 /** What `lico train` records in `DIR/results.json`. */

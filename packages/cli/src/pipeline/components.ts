@@ -1,0 +1,176 @@
+/**
+ * Builds the pieces of a run from the CLI's names: datasets, backbones, the text side and the
+ * objective. Only the packages' public exports are used.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, createLicoObjective, UnknownNameError, type ImageClassifier, type LicoObjective } from '@lico/core';
+import * as backbones from '@lico/backbones';
+import * as datasets from '@lico/datasets';
+import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
+import { createMappingNet, createPromptLearner, createTemperature, createWordVectorEncoder, loadClipTextEncoder } from '@lico/text';
+
+/** A dataset as the CLI uses it (what `@lico/datasets` returns). */
+export type CliDataset = datasets.LicoDataset;
+
+/** Options of {@link loadDataset}. */
+export interface LoadDatasetOptions {
+  /** Directory with the dataset's files (default: the datasets package's search order). */
+  readonly dataDir?: string;
+  /** Allow a download into the cache when no copy is found. */
+  readonly download?: boolean;
+}
+
+type DatasetLoader = (options: { split: 'train' | 'test'; root?: string; download?: boolean }) => Promise<CliDataset>;
+
+/** Loaders of the named datasets that this build of `@lico/datasets` provides. */
+function namedLoaders(): Record<string, DatasetLoader> {
+  const mod = datasets as unknown as Record<string, unknown>;
+  const out: Record<string, DatasetLoader> = {};
+  const byExport: Record<string, string> = { 'fashion-mnist': 'fashionMnist', mnist: 'mnist', cifar10: 'cifar10', cifar100: 'cifar100', svhn: 'svhn' };
+  for (const [name, exportName] of Object.entries(byExport)) {
+    if (typeof mod[exportName] === 'function') out[name] = mod[exportName] as DatasetLoader;
+  }
+  return out;
+}
+
+/** Dataset names that can be loaded in this build. */
+export function availableDatasets(): string[] {
+  return Object.keys(namedLoaders());
+}
+
+/**
+ * Loads `spec` (`'fashion-mnist'`, …, or `'folder:PATH'`) split `split`. A name this build cannot
+ * load throws an {@link UnknownNameError} listing the ones it can.
+ */
+export async function loadDataset(spec: string, split: 'train' | 'test', options: LoadDatasetOptions = {}): Promise<CliDataset> {
+  const mod = datasets as unknown as Record<string, unknown>;
+  if (spec.startsWith('folder:')) {
+    const loader = mod.imageFolder;
+    if (typeof loader !== 'function') {
+      throw new UnknownNameError('dataset', spec, [...availableDatasets()]);
+    }
+    return (loader as (o: Record<string, unknown>) => Promise<CliDataset>)({ root: spec.slice('folder:'.length), split });
+  }
+  const loaders = namedLoaders();
+  const loader = loaders[spec];
+  if (!loader) throw new UnknownNameError('dataset', spec, Object.keys(loaders));
+  return loader({ split, ...(options.dataDir !== undefined ? { root: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) });
+}
+
+/** The first `count` samples (or all). */
+export function firstSamples(dataset: CliDataset, count: number | 'all'): CliDataset {
+  if (count === 'all' || count >= dataset.size) return dataset;
+  return datasets.subset(dataset, Int32Array.from({ length: count }, (_, i) => i), `${dataset.name}[:${count}]`);
+}
+
+/** A class-balanced, seeded labelled subset of `labels` samples (or all). */
+export function labelledSubset(dataset: CliDataset, labels: number | 'all', seed: number): CliDataset {
+  if (labels === 'all' || labels >= dataset.size) return dataset;
+  return datasets.limitedLabels(dataset, { labelsTotal: labels, seed }).labelled;
+}
+
+/** Backbone names this build provides. */
+export function availableBackbones(): string[] {
+  return Object.keys(backbones.WIDE_RESNET_PRESETS);
+}
+
+/** Options of {@link createBackbone}. */
+export interface BackboneOptions {
+  readonly numClasses: number;
+  readonly inputChannels: number;
+  readonly seed: number;
+}
+
+/** Creates a classifier by name (`'wrn-28-2'`, …). */
+export function createBackbone(name: string, options: BackboneOptions): ImageClassifier {
+  const presets = backbones.WIDE_RESNET_PRESETS as Record<string, unknown>;
+  if (name in presets) {
+    return backbones.createWideResNet({
+      preset: name as backbones.WideResNetPreset,
+      numClasses: options.numClasses,
+      inputChannels: options.inputChannels,
+      seed: options.seed,
+    });
+  }
+  throw new UnknownNameError('backbone', name, availableBackbones());
+}
+
+/** The spatial size `H*W` of the model's last feature map for images of `imageShape`. */
+export function featurePositions(model: ImageClassifier, imageShape: readonly [number, number, number]): number {
+  return tf.tidy(() => {
+    const out = model.forward(tf.zeros([1, ...imageShape]) as tf.Tensor4D, { training: false });
+    const [, h, w] = out.featureMap.shape;
+    return h * w;
+  });
+}
+
+/** Options of {@link createObjective}. */
+export interface ObjectiveOptions {
+  readonly mode: 'baseline' | 'lico';
+  /** `'word-vectors'`, `'clip'` (needs a directory) or `'clip:DIR'`. */
+  readonly text: string;
+  readonly classNames: readonly string[];
+  /** `H*W` of the feature map (the mapping net's output width). */
+  readonly positions: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly seed: number;
+  /** Learnable context vectors (default 12). */
+  readonly numContext?: number;
+}
+
+/** The objective and what the text side is, for results.json. */
+export interface BuiltObjective {
+  readonly objective: LicoObjective;
+  readonly text: null | { spec: string; encoder: string; promptLearner: Record<string, unknown>; mappingNet: Record<string, unknown>; temperature: Record<string, unknown> };
+  /** Frees the text side (encoder, prompt learner, mapping net, temperature). */
+  dispose(): void;
+}
+
+/** Builds the baseline or LICO objective with its text side. */
+export async function createObjective(options: ObjectiveOptions): Promise<BuiltObjective> {
+  if (options.mode === 'baseline') {
+    const objective = createLicoObjective({ mode: 'baseline' });
+    return { objective, text: null, dispose: () => objective.dispose?.() };
+  }
+  let encoder;
+  if (options.text === 'word-vectors') {
+    encoder = await createWordVectorEncoder({ texts: [...options.classNames, '.'], unknownWords: 'hash', seed: options.seed });
+  } else if (options.text.startsWith('clip:')) {
+    encoder = await loadClipTextEncoder(options.text.slice('clip:'.length));
+  } else if (options.text === 'clip') {
+    throw new ConfigError("--text clip needs the weights: give a local Hugging Face CLIP directory as --text clip:DIR (config.json, model.safetensors, vocab.json, merges.txt).");
+  } else {
+    throw new UnknownNameError('text encoder', options.text, ['word-vectors', 'clip:DIR']);
+  }
+  const promptLearner = createPromptLearner({ encoder, classNames: options.classNames, seed: options.seed, ...(options.numContext ? { numContext: options.numContext } : {}) });
+  const mappingNet = createMappingNet({ inputDim: promptLearner.outputDim, outputDim: options.positions, seed: options.seed });
+  const temperature = createTemperature();
+  const objective = createLicoObjective({
+    mode: 'lico',
+    promptLearner,
+    mappingNet,
+    temperature,
+    mm: createManifoldMatchingLoss(),
+    ot: createOptimalTransportLoss(),
+    alpha: options.alpha,
+    beta: options.beta,
+  });
+  return {
+    objective,
+    text: {
+      spec: options.text,
+      encoder: encoder.name,
+      promptLearner: { ...promptLearner.config },
+      mappingNet: { ...mappingNet.config },
+      temperature: { ...temperature.config },
+    },
+    dispose: () => {
+      objective.dispose?.();
+      promptLearner.dispose();
+      mappingNet.dispose();
+      temperature.dispose?.();
+      encoder.dispose();
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * `lico evaluate` as a function: accuracy of a trained classifier on a test split and, per
+ * interpreter, insertion/deletion AUC on a subset.
+ */
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, createProgressBar, writeFileAtomic, type ImageClassifier } from '@lico/core';
+import { useBackend } from '@lico/backends';
+import { insertionDeletion } from '@lico/cam';
+import type { CliIo } from '../run-cli';
+import type { EvaluationResults, SaliencyRecord } from '../results/results-schema';
+import { firstSamples, loadDataset, type CliDataset } from './components';
+import { loadTrainedModel } from './load-model';
+import { interpreterByName } from './saliency';
+import { progressStream } from './train-run';
+
+/** Options of {@link evaluateRun}. */
+export interface EvaluateRunOptions {
+  /** A directory written by `lico train`. */
+  readonly model: string;
+  readonly dataset: string;
+  readonly interpreters: readonly string[];
+  /** Images used for accuracy (first ones of the test split). */
+  readonly limit: number | 'all';
+  /** Images used for insertion/deletion (the first ones). */
+  readonly saliencyImages: number;
+  /** Pixels per insertion/deletion step. */
+  readonly stepSize: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly backend: string;
+  readonly dataDir?: string;
+  readonly download?: boolean;
+  readonly threads?: number;
+  /** Output file (default `<model>/evaluation.json`). */
+  readonly out?: string;
+  readonly quiet: boolean;
+  /** Skip selecting the backend (the caller already did). */
+  readonly backendReady?: boolean;
+}
+
+/** Top-1 accuracy of `model` over `dataset`, with a progress bar. */
+export async function accuracyOf(model: ImageClassifier, dataset: CliDataset, batchSize: number, io: CliIo | null): Promise<{ accuracy: number; count: number }> {
+  const total = dataset.numBatches({ batchSize });
+  const bar = io ? createProgressBar({ total: dataset.size, label: 'accuracy', unit: 'img', stream: progressStream(io) }) : null;
+  let correct = 0;
+  let count = 0;
+  for await (const batch of dataset.batches({ batchSize, seed: 0, shuffle: false, augment: false })) {
+    try {
+      const k = tf.tidy(() => {
+        const logits = model.forward(batch.images, { training: false }).logits;
+        return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(batch.labels, 'int32')), 'int32'));
+      });
+      correct += (await k.data())[0]!;
+      k.dispose();
+      count += batch.labels.shape[0];
+      bar?.tick(batch.labels.shape[0]);
+    } finally {
+      tf.dispose([batch.images, batch.labels]);
+    }
+  }
+  bar?.done();
+  if (count === 0 || total === 0) throw new ConfigError(`The dataset '${dataset.name}' is empty.`);
+  return { accuracy: correct / count, count };
+}
+
+function meanCurve(curves: readonly (readonly number[])[]): number[] {
+  const n = curves[0]?.length ?? 0;
+  const out = new Array<number>(n).fill(0);
+  for (const c of curves) for (let i = 0; i < n; i++) out[i]! += c[i]! / curves.length;
+  return out;
+}
+
+/** Insertion/deletion per interpreter on the first `count` images of `dataset`. */
+export async function saliencyMetrics(
+  model: ImageClassifier,
+  dataset: CliDataset,
+  options: { interpreters: readonly string[]; count: number; stepSize: number; seed: number; io: CliIo | null },
+): Promise<Record<string, SaliencyRecord>> {
+  const count = Math.min(options.count, dataset.size);
+  const out: Record<string, SaliencyRecord> = {};
+  const iterator = dataset.batches({ batchSize: count, seed: 0, shuffle: false, augment: false })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  await iterator.return?.();
+  if (first.done) throw new ConfigError(`The dataset '${dataset.name}' is empty.`);
+  const batch = first.value;
+  const labels = Array.from(await batch.labels.data());
+  try {
+    const bar = options.io ? createProgressBar({ total: options.interpreters.length, label: `saliency (${count} images)`, unit: 'method', stream: progressStream(options.io) }) : null;
+    for (const name of options.interpreters) {
+      const t0 = performance.now();
+      const interpreter = interpreterByName(name, options.seed);
+      const saliency = await interpreter.explain(model, batch.images, { targets: labels });
+      try {
+        const r = await insertionDeletion(model, batch.images, saliency, { preset: 'rise', targets: labels, stepSize: options.stepSize });
+        out[name] = {
+          insertion: r.insertion!.meanAuc,
+          deletion: r.deletion!.meanAuc,
+          insertionCurve: meanCurve(r.insertion!.curves),
+          deletionCurve: meanCurve(r.deletion!.curves),
+          stepSize: r.protocol.stepSize,
+          numImages: count,
+          seconds: (performance.now() - t0) / 1000,
+        };
+      } finally {
+        saliency.dispose();
+      }
+      bar?.tick(1, `${name}: insertion ${out[name]!.insertion.toFixed(3)} deletion ${out[name]!.deletion.toFixed(3)}`);
+    }
+    bar?.done();
+  } finally {
+    tf.dispose([batch.images, batch.labels]);
+  }
+  return out;
+}
+
+/** The insertion/deletion protocol the CLI applies (recorded with every evaluation). */
+export const CLI_SALIENCY_PROTOCOL = {
+  preset: 'rise',
+  target: 'ground-truth label (for the interpreter and the metric)',
+  deletionBaseline: '0 in normalised space (the dataset mean)',
+  insertionStart: 'Gaussian blur (RISE gkern: kernel 11, sigma 5)',
+  score: 'softmax probability of the target',
+  auc: 'trapezoid, 1/(n-1) spacing',
+  images: 'the first N images of the test split',
+} as const;
+
+/** Evaluates a trained run and writes `evaluation.json`. */
+export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promise<{ evaluation: EvaluationResults; file: string }> {
+  const say = (line: string) => {
+    if (!options.quiet) io.stderr(`${line}\n`);
+  };
+  const backend = options.backendReady
+    ? { backend: tf.getBackend() }
+    : await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
+  const { model, results, dir } = await loadTrainedModel(options.model);
+  try {
+    const dataOptions = { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) };
+    const full = await loadDataset(options.dataset, 'test', dataOptions);
+    if (full.classNames.length !== model.numClasses) {
+      throw new ConfigError(`The model has ${model.numClasses} classes but '${options.dataset}' has ${full.classNames.length}.`);
+    }
+    const test = firstSamples(full, options.limit);
+    say(`lico: evaluating ${results.mode} model from ${dir} on ${test.size} images of ${full.name}.`);
+    const acc = await accuracyOf(model, test, options.batchSize, options.quiet ? null : io);
+    const saliency = await saliencyMetrics(model, full, {
+      interpreters: options.interpreters,
+      count: options.saliencyImages,
+      stepSize: options.stepSize,
+      seed: options.seed,
+      io: options.quiet ? null : io,
+    });
+    const evaluation: EvaluationResults = {
+      schema: 'lico.evaluation/1',
+      model: dir,
+      dataset: options.dataset,
+      accuracy: acc.accuracy,
+      numImages: acc.count,
+      saliency,
+      protocol: CLI_SALIENCY_PROTOCOL,
+      backend: backend.backend,
+    };
+    const file = resolve(options.out ?? join(dir, 'evaluation.json'));
+    await writeFileAtomic(file, `${JSON.stringify(evaluation, null, 2)}\n`);
+    say(`lico: accuracy ${(100 * acc.accuracy).toFixed(2)} %; ${Object.entries(saliency).map(([k, v]) => `${k} insertion ${v.insertion.toFixed(3)} deletion ${v.deletion.toFixed(3)}`).join('; ')}. Written to ${file}`);
+    return { evaluation, file };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * One training run end to end: backend, data, model, objective, trainer with checkpoints and
+ * Ctrl-C handling, final evaluation, exported classifier and `results.json`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, createTrainer, licoCosineSchedule, writeFileAtomic, type EpochMetrics, type ImageClassifier } from '@lico/core';
+import { useBackend } from '@lico/backends';
+import type { CliIo } from '../run-cli';
+import { InterruptedError } from '../run-cli';
+import type { EpochRecord, TrainResults } from '../results/results-schema';
+import { createBackbone, createObjective, featurePositions, firstSamples, labelledSubset, loadDataset } from './components';
+import { packageVersions } from './versions';
+
+/** Everything that defines a training run. */
+export interface TrainRunOptions {
+  readonly dataset: string;
+  readonly backbone: string;
+  readonly text: string;
+  readonly mode: 'baseline' | 'lico';
+  readonly labels: number | 'all';
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly evalSize: number | 'all';
+  readonly seed: number;
+  readonly backend: string;
+  /** EMA decay of the evaluated weights, or null for none. */
+  readonly ema: number | null;
+  readonly weightDecay: number;
+  /** Training augmentation of the dataset on (default true; Fashion-MNIST has none by default). */
+  readonly augment?: boolean;
+  readonly dataDir?: string;
+  /** Allow downloading the dataset into the cache. */
+  readonly download?: boolean;
+  /** wasm threads (default: `LICO_WASM_THREADS` or 1). */
+  readonly threads?: number;
+  readonly out: string;
+  readonly resume: boolean;
+  readonly quiet: boolean;
+  /** The command line to record (default: reconstructed). */
+  readonly command?: string;
+  /** Extra text for the "how to resume" message (default: the same command with --resume). */
+  readonly resumeHint?: string;
+}
+
+/** Options that must match between a run and its resumption. */
+const IDENTITY_KEYS = ['dataset', 'backbone', 'text', 'mode', 'labels', 'epochs', 'batchSize', 'lr', 'alpha', 'beta', 'seed', 'ema', 'weightDecay', 'augment'] as const;
+
+function identityOf(o: TrainRunOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of IDENTITY_KEYS) out[k] = o[k] ?? null;
+  return out;
+}
+
+/** The files of a run directory. */
+export function runPaths(out: string) {
+  const dir = resolve(out);
+  return {
+    dir,
+    checkpoint: join(dir, 'checkpoint'),
+    model: join(dir, 'model'),
+    results: join(dir, 'results.json'),
+    runConfig: join(dir, 'run-config.json'),
+  };
+}
+
+/** A progress stream on the CLI's stderr. */
+export function progressStream(io: CliIo) {
+  return { write: (s: string) => io.stderr(s), isTTY: io.isTty ?? false, columns: process.stderr.columns };
+}
+
+function toEpochRecord(m: EpochMetrics): EpochRecord {
+  return {
+    epoch: m.epoch + 1,
+    loss: m.train.total,
+    terms: { ce: m.train.ce, mm: m.train.mm, ot: m.train.ot },
+    trainAccuracy: m.train.accuracy,
+    steps: m.steps,
+  };
+}
+
+/** What {@link trainRun} returns. */
+export interface TrainRunResult {
+  readonly results: TrainResults;
+  readonly paths: ReturnType<typeof runPaths>;
+  /** Wall time of this invocation in seconds. */
+  readonly seconds: number;
+}
+
+/**
+ * Trains one run. With `resume`, continues from `out/checkpoint` (the options must match the
+ * original run's). When `signal` aborts (Ctrl-C) the trainer stops at the next step, writes a
+ * checkpoint, and an {@link InterruptedError} says how to resume.
+ */
+export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: AbortSignal): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const paths = runPaths(options.out);
+  const identity = identityOf(options);
+  const hasCheckpoint = existsSync(join(paths.checkpoint));
+  if (options.resume) {
+    if (!hasCheckpoint) {
+      throw new ConfigError(`--resume: there is no checkpoint in '${paths.checkpoint}'. Run without --resume to start this run.`);
+    }
+    if (existsSync(paths.runConfig)) {
+      const before = JSON.parse(readFileSync(paths.runConfig, 'utf8')) as Record<string, unknown>;
+      const diff = IDENTITY_KEYS.filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(identity[k]));
+      if (diff.length > 0) {
+        throw new ConfigError(
+          `--resume: the run in '${paths.dir}' was started with other options (${diff.map((k) => `${k}: ${JSON.stringify(before[k])} now ${JSON.stringify(identity[k])}`).join('; ')}). Resume with the same options.`,
+        );
+      }
+    }
+  } else if (hasCheckpoint || existsSync(paths.results)) {
+    throw new ConfigError(`'${paths.dir}' already holds a run. Pass --resume to continue it, or choose another --out.`);
+  }
+  const say = (line: string) => {
+    if (!options.quiet) io.stderr(`${line}\n`);
+  };
+
+  const backend = await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
+  const dataOptions = { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) };
+  const fullTrain = await loadDataset(options.dataset, 'train', dataOptions);
+  const train = labelledSubset(fullTrain, options.labels, options.seed);
+  const test = firstSamples(await loadDataset(options.dataset, 'test', dataOptions), options.evalSize);
+  const classNames = fullTrain.classNames;
+  const imageShape = fullTrain.imageShape;
+  say(`lico: ${options.mode} on ${fullTrain.name}: ${train.size} training images, ${test.size} test images, ${classNames.length} classes.`);
+
+  let model: ImageClassifier | undefined;
+  let built: Awaited<ReturnType<typeof createObjective>> | undefined;
+  let trainer: ReturnType<typeof createTrainer> | undefined;
+  const onAbort = () => trainer?.requestStop();
+  try {
+    model = createBackbone(options.backbone, { numClasses: classNames.length, inputChannels: imageShape[2], seed: options.seed });
+    const positions = featurePositions(model, imageShape);
+    built = await createObjective({
+      mode: options.mode,
+      text: options.text,
+      classNames,
+      positions,
+      alpha: options.alpha,
+      beta: options.beta,
+      seed: options.seed,
+    });
+    trainer = createTrainer({
+      model,
+      objective: built.objective,
+      optimizer: { weightDecay: options.weightDecay },
+      schedule: licoCosineSchedule({ learningRate: options.lr }),
+      ema: options.ema === null ? false : { decay: options.ema },
+      seed: options.seed,
+    });
+    if (options.resume) {
+      const at = await trainer.loadCheckpoint(paths.checkpoint);
+      say(`lico: resuming from step ${at.step} (epoch ${at.epoch + 1}, batch ${at.batchInEpoch}).`);
+    } else {
+      await writeFileAtomic(paths.runConfig, `${JSON.stringify(identity, null, 2)}\n`);
+    }
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) trainer.requestStop();
+    const fit = await trainer.fit(train, {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      augment: options.augment ?? true,
+      checkpoint: { dir: paths.checkpoint },
+      progress: options.quiet ? false : progressStream(io),
+    });
+    if (fit.stopped) {
+      const p = trainer.position;
+      throw new InterruptedError(
+        `lico: interrupted. Checkpoint saved in ${paths.checkpoint} at step ${p.step} (epoch ${p.epoch + 1}, batch ${p.batchInEpoch}).\n` +
+          `To continue, run the same command with --resume${options.resumeHint ? `:\n  ${options.resumeHint}` : '.'}`,
+      );
+    }
+    say(`lico: evaluating on ${test.size} test images…`);
+    const evaluation = await trainer.evaluate(test, { batchSize: 250 });
+    await trainer.exportClassifier(paths.model);
+    const history = trainer.history.map(toEpochRecord);
+    const results: TrainResults = {
+      schema: 'lico.train-results/1',
+      command: options.command ?? `lico train --dataset ${options.dataset} --backbone ${options.backbone} --mode ${options.mode} --out ${options.out}`,
+      mode: options.mode,
+      dataset: {
+        spec: options.dataset,
+        name: fullTrain.name,
+        trainSize: train.size,
+        testSize: test.size,
+        classNames: [...classNames],
+        imageShape: [...imageShape],
+        labels: options.labels,
+        labelSeed: options.seed,
+      },
+      backbone: { name: options.backbone, config: { ...model.config }, params: model.countParams() },
+      text: built.text,
+      objective: { ...built.objective.config },
+      training: {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        seed: options.seed,
+        learningRate: options.lr,
+        augment: options.augment ?? true,
+        evalSize: options.evalSize,
+        trainer: trainer.config,
+      },
+      backend: { requested: options.backend, used: backend.backend, packageName: backend.packageName },
+      versions: packageVersions(),
+      history,
+      resumed: options.resume,
+      final: {
+        accuracy: evaluation.accuracy,
+        evalSize: evaluation.count,
+        loss: evaluation.ce,
+        epochs: options.epochs,
+        steps: trainer.position.step,
+      },
+    };
+    await writeFileAtomic(paths.results, `${JSON.stringify(results, null, 2)}\n`);
+    say(`lico: test accuracy ${(100 * evaluation.accuracy).toFixed(2)} % (${evaluation.count} images). Results: ${paths.results}`);
+    return { results, paths, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    trainer?.dispose();
+    built?.dispose();
+    model?.dispose();
+  }
+}
