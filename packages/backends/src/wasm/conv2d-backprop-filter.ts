@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { outputFromOps, padOrCrop, type WasmBackendLike } from './kernel-utils';
+import { convPadded, outputFromOps, padOrCrop, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Conv2DBackpropFilter` for wasm (the stock backend has none): the filter gradient of a conv2d.
@@ -25,15 +25,15 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backe
   // Rows of x that the convolution reads: −padTop … (ho−1)·sh + kh − 1 − padTop (pad or crop to them).
   const bottom = (ho - 1) * sh + kh - top - h;
   const right = (wo - 1) * sw + kw - left - w;
-  const xp = padOrCrop(x, top, bottom, left, right);
   if (kh === 1 && kw === 1) {
+    const xp = padOrCrop(x, top, bottom, left, right);
     // 1×1: pick the sampled pixels, then one matMul over all positions.
     const xs = sh > 1 || sw > 1 ? tf.stridedSlice(xp, [0, 0, 0, 0], xp.shape, [1, sh, sw, 1]) : xp;
     const g = tf.matMul(tf.reshape(xs, [b * ho * wo, cin]), tf.reshape(dy, [b * ho * wo, cout]), true, false);
     return tf.reshape(g, [1, 1, cin, cout]);
   }
-  const xt = tf.transpose(xp, [3, 1, 2, 0]); // [Cin, H', W', B]
-  const f = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, B, Cout]
-  const g = tf.conv2d(xt, f, 1, 'valid', 'NHWC', [sh, sw]); // [Cin, kh, kw, Cout]
+  const xt = tf.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, B]
+  const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]
+  const g = convPadded(xt, f, top, bottom, left, right, [sh, sw]); // [Cin, kh, kw, Cout]
   return tf.transpose(g, [1, 2, 0, 3]);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { outputFromOps, padOrCrop, type WasmBackendLike } from './kernel-utils';
+import { convPadded, outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Conv2DBackpropInput` for wasm, replacing the stock kernel (correct but ~10× slower than a
@@ -38,8 +38,7 @@ export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, info: tf.backen
   // Phase rows Y = 0 … yn−1 cover u = y + padTop ∈ [padTop, padTop + h).
   const yn = Math.ceil((h + top) / sh);
   const xn = Math.ceil((wi + left) / sw);
-  const dyp = padOrCrop(dy, khp - 1, yn - ho, kwp - 1, xn - wo);
-  const z = tf.conv2d(dyp, bank, 1, 'valid'); // [B, yn, xn, sh·sw·Cin]
+  const z = convPadded(dy, bank, khp - 1, yn - ho, kwp - 1, xn - wo); // [B, yn, xn, sh·sw·Cin]
   let full: tf.Tensor4D;
   if (sh === 1 && sw === 1) full = z;
   else full = tf.reshape(tf.transpose(tf.reshape(z, [b * yn, xn, sh, sw * cin]), [0, 2, 1, 3]), [b, yn * sh, xn * sw, cin]);

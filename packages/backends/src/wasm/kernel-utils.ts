@@ -47,3 +47,13 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
   }
   return y;
 }
+
+/**
+ * A stride-1 NHWC convolution after padding (positive amounts, passed to the convolution as
+ * explicit padding: no copy) or cropping (negative amounts) the input's spatial axes.
+ */
+export function convPadded(x: tf.Tensor4D, filter: tf.Tensor4D, top: number, bottom: number, left: number, right: number, dilations: [number, number] = [1, 1]): tf.Tensor4D {
+  const cropped = padOrCrop(x, Math.min(0, top), Math.min(0, bottom), Math.min(0, left), Math.min(0, right));
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  return tf.conv2d(cropped, filter, 1, pad, 'NHWC', dilations);
+}

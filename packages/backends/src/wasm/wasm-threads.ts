@@ -97,6 +97,9 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     () => {
       const backend = withCoresReported(2 * threads, () => new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]));
       actual = module.tfjs!.getThreadsCount!();
+      // XNNPACK's pool threads stay parked in their workers; let the process exit anyway.
+      const pool = (module as { PThread?: { runningWorkers?: { unref?: () => void }[]; unusedWorkers?: { unref?: () => void }[] } }).PThread;
+      for (const worker of [...(pool?.runningWorkers ?? []), ...(pool?.unusedWorkers ?? [])]) worker.unref?.();
       return backend;
     },
     2,
