@@ -131,6 +131,26 @@ describe('createWideResNet', () => {
     m.dispose();
   });
 
+  test('a training step (forward, gradients, SGD update, moving statistics) leaks no tensors', async () => {
+    const m = createWideResNet({ preset: 'wrn-10-1', numClasses: 3, inputChannels: 1, dropout: 0.2 });
+    const x = input(2, 8, 1, 3);
+    const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
+    const opt = tf.train.momentum(0.01, 0.9);
+    const step = () => {
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(labels, m.forward(x, { training: true }).logits) as tf.Scalar, true, m.trainableVariables());
+      const v = loss!.dataSync()[0]!;
+      loss!.dispose();
+      return v;
+    };
+    step(); // creates the optimizer's slots
+    const first = await expectNoLeaks(step);
+    let last = first;
+    for (let i = 0; i < 2; i++) last = await expectNoLeaks(step);
+    expect(last).toBeLessThan(first);
+    opt.dispose();
+    m.dispose();
+  });
+
   test('dropout: active only in training, seeded', () => {
     const x = input(2, 8, 3);
     const run = (dropout: number, seed: number, training: boolean): number[] => {
