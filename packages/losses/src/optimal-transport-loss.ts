@@ -12,6 +12,13 @@ export interface OptimalTransportLossOptions extends Omit<SinkhornOptions, 'diff
   readonly differentiablePlan?: boolean;
 }
 
+function checkPoints(imagePoints: tf.Tensor3D, textPoints: tf.Tensor3D): void {
+  assertRank(imagePoints, 3, 'imagePoints');
+  assertRank(textPoints, 3, 'textPoints');
+  checkSameDim(imagePoints, 0, 'imagePoints', textPoints, 0, 'textPoints', 'batch size N');
+  checkSameDim(imagePoints, 2, 'imagePoints', textPoints, 2, 'textPoints', 'point dimension D (spatial positions)');
+}
+
 /** Result of {@link optimalTransportLossWithPlan}. */
 export interface OptimalTransportLossResult {
   /** The loss, a scalar. */
@@ -31,10 +38,7 @@ export function optimalTransportLossWithPlan(
   textPoints: tf.Tensor3D,
   options: OptimalTransportLossOptions = {},
 ): OptimalTransportLossResult {
-  assertRank(imagePoints, 3, 'imagePoints');
-  assertRank(textPoints, 3, 'textPoints');
-  checkSameDim(imagePoints, 0, 'imagePoints', textPoints, 0, 'textPoints', 'batch size N');
-  checkSameDim(imagePoints, 2, 'imagePoints', textPoints, 2, 'textPoints', 'point dimension D (spatial positions)');
+  checkPoints(imagePoints, textPoints);
   const { differentiablePlan, ...sinkhornOptions } = options;
   if (differentiablePlan !== true) {
     const resolved = resolveSinkhornOptions(sinkhornOptions);
@@ -79,6 +83,11 @@ export function optimalTransportLoss(
   textPoints: tf.Tensor3D,
   options: OptimalTransportLossOptions = {},
 ): tf.Scalar {
+  if (options.differentiablePlan !== true) {
+    checkPoints(imagePoints, textPoints);
+    const { differentiablePlan: _unused, ...sinkhornOptions } = options;
+    return detachedOptimalTransportLoss(imagePoints, textPoints, resolveSinkhornOptions(sinkhornOptions), sinkhornOptions).loss;
+  }
   const { loss, plan } = optimalTransportLossWithPlan(imagePoints, textPoints, options);
   plan.dispose();
   return loss;
