@@ -79,3 +79,34 @@ describe('useBackend', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 });
+
+describe('useBackend wasm options', () => {
+  it("'wasm' registers lico's training kernels by default, and not with trainingKernels: false", async () => {
+    const { WASM_TRAINING_KERNELS, wasmTrainingKernelsRegistered } = await import('./wasm/register-wasm-training-kernels');
+    for (const k of WASM_TRAINING_KERNELS) if (tf.getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
+    await useBackend('wasm', { log: false, trainingKernels: false });
+    expect(wasmTrainingKernelsRegistered()).toBe(false);
+    await useBackend('wasm', { log: false });
+    expect(wasmTrainingKernelsRegistered()).toBe(true);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('validates the thread count from the option and from LICO_WASM_THREADS', async () => {
+    const { resolveWasmThreads } = await import('./use-backend');
+    expect(resolveWasmThreads(3)).toBe(3);
+    expect(() => resolveWasmThreads(0)).toThrow(/threads must be an integer in \[1, 8\], got 0/);
+    const saved = process.env.LICO_WASM_THREADS;
+    try {
+      delete process.env.LICO_WASM_THREADS;
+      expect(resolveWasmThreads()).toBe(1);
+      process.env.LICO_WASM_THREADS = '2';
+      expect(resolveWasmThreads()).toBe(2);
+      process.env.LICO_WASM_THREADS = 'many';
+      expect(() => resolveWasmThreads()).toThrow(/LICO_WASM_THREADS must be an integer in \[1, 8\], got 'many'/);
+      await expect(useBackend('wasm', { log: false })).rejects.toThrow(/LICO_WASM_THREADS/);
+    } finally {
+      if (saved === undefined) delete process.env.LICO_WASM_THREADS;
+      else process.env.LICO_WASM_THREADS = saved;
+    }
+  });
+});
