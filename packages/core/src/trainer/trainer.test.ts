@@ -81,41 +81,46 @@ describe('createTrainer', () => {
     expect(stepsA.length).toBe(12);
     const finalA = snapshot(a.trainer);
 
-    const dir = path.join(root, 'resume');
-    const b = makeRun();
-    const stepsB: StepMetrics[] = [];
-    const resultB = await b.trainer.fit(train, {
-      ...fitOptions,
-      checkpoint: { dir },
-      onStep: (m) => {
-        stepsB.push(m);
-        if (m.step === 5) b.trainer.requestStop(); // epoch 1, batch 1: mid-epoch
-      },
-    });
-    expect(resultB.stopped).toBe(true);
-    expect(b.trainer.position).toEqual({ step: 6, epoch: 1, batchInEpoch: 2 });
-    b.dispose();
+    // Stop mid-epoch (step 5 = epoch 1, batch 1) and on the last batch of an epoch (step 7).
+    for (const stopAt of [5, 7]) {
+      const dir = path.join(root, `resume-${stopAt}`);
+      const b = makeRun();
+      const stepsB: StepMetrics[] = [];
+      const resultB = await b.trainer.fit(train, {
+        ...fitOptions,
+        checkpoint: { dir },
+        onStep: (m) => {
+          stepsB.push(m);
+          if (m.step === stopAt) b.trainer.requestStop();
+        },
+      });
+      expect(resultB.stopped).toBe(true);
+      const position = { step: stopAt + 1, epoch: 1, batchInEpoch: stopAt - 3 };
+      expect(b.trainer.position).toEqual(position);
+      b.dispose();
 
-    const state = await readCheckpointState(dir);
-    expect(state).toMatchObject({ step: 6, epoch: 1, batchInEpoch: 2 });
-    const { tensors } = await readWeights(path.join(dir, 'weights'));
-    const names = Object.keys(tensors);
-    tf.dispose(Object.values(tensors));
-    for (const prefix of ['model/', 'text/promptLearner/', 'text/mappingNet/', 'text/temperature/', 'optimizer/', 'ema/model/']) {
-      expect(names.some((n) => n.startsWith(prefix))).toBe(true);
+      const state = await readCheckpointState(dir);
+      expect(state).toMatchObject(position);
+      const { tensors } = await readWeights(path.join(dir, 'weights'));
+      const names = Object.keys(tensors);
+      tf.dispose(Object.values(tensors));
+      for (const prefix of ['model/', 'text/promptLearner/', 'text/mappingNet/', 'text/temperature/', 'optimizer/', 'ema/model/']) {
+        expect(names.some((n) => n.startsWith(prefix))).toBe(true);
+      }
+      expect(names).toContain('model/bn/running_mean');
+      expect(names).toContain('ema/model/bn/running_mean');
+
+      // Fresh objects, differently initialised: everything must come from the checkpoint.
+      const c = makeRun({ modelSeed: 99 });
+      expect(await c.trainer.loadCheckpoint(dir)).toEqual(position);
+      const stepsC: StepMetrics[] = [];
+      const resultC = await c.trainer.fit(train, { ...fitOptions, onStep: (m) => void stepsC.push(m) });
+      expect(resultC.stopped).toBe(false);
+      expect([...stepsB, ...stepsC]).toEqual(stepsA);
+      expect(resultC.history).toEqual(resultA.history);
+      expect(snapshot(c.trainer)).toEqual(finalA);
+      c.dispose();
     }
-    expect(names).toContain('model/bn/running_mean');
-    expect(names).toContain('ema/model/bn/running_mean');
-
-    // Fresh objects, differently initialised: everything must come from the checkpoint.
-    const c = makeRun({ modelSeed: 99 });
-    expect(await c.trainer.loadCheckpoint(dir)).toEqual({ step: 6, epoch: 1, batchInEpoch: 2 });
-    const stepsC: StepMetrics[] = [];
-    const resultC = await c.trainer.fit(train, { ...fitOptions, onStep: (m) => void stepsC.push(m) });
-    expect(resultC.stopped).toBe(false);
-    expect([...stepsB, ...stepsC]).toEqual(stepsA);
-    expect(resultC.history).toEqual(resultA.history);
-    expect(snapshot(c.trainer)).toEqual(finalA);
     expect(resultA.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
     expect(resultA.history[2]!.validation!.count).toBe(9);
     // The learning rates follow the schedule: warm-up then lr0*cos(7πk/16K) over the remaining 10 steps.
@@ -126,7 +131,6 @@ describe('createTrainer', () => {
     const mean = e0.reduce((s, m) => s + m.total * m.batchSize, 0) / 20;
     expect(resultA.history[0]!.train.total).toBeCloseTo(mean, 10);
     a.dispose();
-    c.dispose();
   });
 
   it('refuses to continue with a different run length', async () => {
