@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipTextConfig } from './config';
+import { frozenLinear2d, matMulAB, swapLast } from './matmul';
 import type { ClipBlockWeights, ClipTextWeights } from './weights';
 
 /**
@@ -23,10 +24,10 @@ function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: num
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
-/** `x [..., in] @ w [in,out] + b`, for any leading shape. */
-function linear(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor {
+/** `x [..., in] @ w [in,out] + b` with frozen `w` (`wT` its transpose), for any leading shape. */
+function linear(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor {
   const lead = x.shape.slice(0, -1);
-  const y = tf.add(tf.matMul(tf.reshape(x, [-1, w.shape[0]]), w), b);
+  const y = frozenLinear2d(tf.reshape(x, [-1, w.shape[0]]) as tf.Tensor2D, w, wT, b);
   return tf.reshape(y, [...lead, w.shape[1]]);
 }
 
@@ -40,7 +41,7 @@ function activation(x: tf.Tensor, kind: ClipTextConfig['hiddenAct']): tf.Tensor 
 
 function mlp(x: tf.Tensor, w: ClipBlockWeights, config: ClipTextConfig): tf.Tensor {
   const h = layerNorm(x, w.ln2Gamma, w.ln2Beta, config.layerNormEps);
-  return tf.add(x, linear(activation(linear(h, w.fc1W, w.fc1B), config.hiddenAct), w.fc2W, w.fc2B));
+  return tf.add(x, linear(activation(linear(h, w.fc1W, w.fc1WT, w.fc1B), config.hiddenAct), w.fc2W, w.fc2WT, w.fc2B));
 }
 
 /** Causal mask `[L,L]`: 0 on and below the diagonal, -1e9 above (cached per length). */
@@ -55,11 +56,17 @@ function causalMaskData(l: number): Float32Array {
   return m;
 }
 
-/** Splits `[N,L,3E]` into q, k, v of shape `[N,h,L,dh]` (q pre-scaled by dh^-1/2). */
+/**
+ * Splits `[N,L,3E]` into q, k, v of shape `[N,h,L,dh]` (q pre-scaled by dh^-1/2). Every reshape,
+ * transpose and slice here and below stays at rank ≤ 4: the wasm backend's rank-5 transpose and
+ * slice are several times slower.
+ */
 function splitHeads(qkv: tf.Tensor, n: number, l: number, heads: number, dh: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  const t = tf.transpose(tf.reshape(qkv, [n, l, 3, heads, dh]), [2, 0, 3, 1, 4]); // [3,N,h,L,dh]
-  const [q, k, v] = tf.unstack(t, 0);
-  return [tf.mul(q!, dh ** -0.5), k!, v!];
+  const t = tf.transpose(tf.reshape(qkv, [n, l, 3 * heads, dh]), [0, 2, 1, 3]); // [N,3h,L,dh]
+  const q = tf.slice(t, [0, 0, 0, 0], [n, heads, l, dh]);
+  const k = tf.slice(t, [0, heads, 0, 0], [n, heads, l, dh]);
+  const v = tf.slice(t, [0, 2 * heads, 0, 0], [n, heads, l, dh]);
+  return [tf.mul(q, dh ** -0.5), k, v];
 }
 
 function mergeHeads(x: tf.Tensor, n: number, l: number, e: number): tf.Tensor {
@@ -74,10 +81,10 @@ function blocksFull(x: tf.Tensor, weights: ClipTextWeights, config: ClipTextConf
   const mask = tf.tensor2d(causalMaskData(l), [l, l]);
   for (const w of weights.blocks) {
     const h = layerNorm(x, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-    const [q, k, v] = splitHeads(linear(h, w.qkvW, w.qkvB), b, l, heads, dh);
-    const scores = tf.add(tf.matMul(q, k, false, true), mask); // [B,h,L,L]
-    const att = mergeHeads(tf.matMul(tf.softmax(scores), v), b, l, e);
-    x = mlp(tf.add(x, linear(att, w.outW, w.outB)), w, config);
+    const [q, k, v] = splitHeads(linear(h, w.qkvW, w.qkvWT, w.qkvB), b, l, heads, dh);
+    const scores = tf.add(matMulAB(q, swapLast(k)), mask); // [B,h,L,L]
+    const att = mergeHeads(matMulAB(tf.softmax(scores), v), b, l, e);
+    x = mlp(tf.add(x, linear(att, w.outW, w.outWT, w.outB)), w, config);
   }
   return x;
 }
@@ -85,7 +92,7 @@ function blocksFull(x: tf.Tensor, weights: ClipTextWeights, config: ClipTextConf
 /** Final layer norm and projection of pooled hidden states `[N,E]` → `[N,D]`. */
 function head(pooled: tf.Tensor, weights: ClipTextWeights, config: ClipTextConfig): tf.Tensor2D {
   const normed = layerNorm(pooled, weights.finalLnGamma, weights.finalLnBeta, config.layerNormEps);
-  return (weights.projection ? tf.matMul(normed as tf.Tensor2D, weights.projection) : normed) as tf.Tensor2D;
+  return (weights.projection ? frozenLinear2d(normed as tf.Tensor2D, weights.projection, weights.projectionT!, null) : normed) as tf.Tensor2D;
 }
 
 /** Gathers `x [B,L,E]` at one position per row → `[B,E]`. */
@@ -134,26 +141,27 @@ export function runPrefixed(
       const last = layer === weights.blocks.length - 1;
       // prefix: ordinary causal attention within the prefix
       const hp = layerNorm(xp, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-      const [qp, kp, vp] = splitHeads(linear(hp, w.qkvW, w.qkvB), g, p, heads, dh); // [G,h,P,dh]
+      const [qp, kp, vp] = splitHeads(linear(hp, w.qkvW, w.qkvWT, w.qkvB), g, p, heads, dh); // [G,h,P,dh]
       // suffix: attends to the whole prefix and causally to itself
       const hs = layerNorm(xs, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-      const [qs, ks, vs] = splitHeads(linear(hs, w.qkvW, w.qkvB), g * b, s, heads, dh); // [G*B,h,S,dh]
-      // scores against the prefix: [G,B,h,S,dh] -> [G,h,B*S,dh] x [G,h,P,dh]^T -> [G,h,B,S,P]
-      const qg = tf.reshape(tf.transpose(tf.reshape(qs, [g, b, heads, s, dh]), [0, 2, 1, 3, 4]), [g, heads, b * s, dh]);
-      const sp = tf.transpose(tf.reshape(tf.matMul(qg, kp, false, true), [g, heads, b, s, p]), [0, 2, 1, 3, 4]); // [G,B,h,S,P]
-      const ss = tf.reshape(tf.add(tf.matMul(qs, ks, false, true), maskS), [g, b, heads, s, s]);
-      const probs = tf.softmax(tf.concat([tf.reshape(sp, [g, b, heads, s, p]), ss], 4));
-      const pp = tf.slice(probs, [0, 0, 0, 0, 0], [-1, -1, -1, -1, p]);
-      const ps = tf.slice(probs, [0, 0, 0, 0, p], [-1, -1, -1, -1, s]);
-      const fromPrefix = tf.matMul(tf.reshape(tf.transpose(pp, [0, 2, 1, 3, 4]), [g, heads, b * s, p]), vp); // [G,h,B*S,dh]
-      const fromPrefixB = tf.reshape(tf.transpose(tf.reshape(fromPrefix, [g, heads, b, s, dh]), [0, 2, 1, 3, 4]), [g * b, heads, s, dh]);
-      const fromSuffix = tf.matMul(tf.reshape(ps, [g * b, heads, s, s]), vs);
+      const [qs, ks, vs] = splitHeads(linear(hs, w.qkvW, w.qkvWT, w.qkvB), g * b, s, heads, dh); // [G*B,h,S,dh]
+      // scores against the prefix: q [G*B,h,S,dh] as [G,h,B*S,dh] times kp [G,h,P,dh]^T
+      const qg = tf.reshape(tf.transpose(tf.reshape(qs, [g, b, heads, s * dh]), [0, 2, 1, 3]), [g, heads, b * s, dh]);
+      const sp = tf.transpose(tf.reshape(matMulAB(qg, swapLast(kp)), [g, heads, b, s * p]), [0, 2, 1, 3]); // [G,B,h,S*P]
+      const ss = tf.add(matMulAB(qs, swapLast(ks)), maskS); // [G*B,h,S,S]
+      const probs = tf.softmax(tf.concat([tf.reshape(sp, [g * b, heads, s, p]), ss], 3)); // [G*B,h,S,P+S]
+      const pp = tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, p]);
+      const ps = tf.slice(probs, [0, 0, 0, p], [-1, -1, -1, s]);
+      const ppg = tf.reshape(tf.transpose(tf.reshape(pp, [g, b, heads, s * p]), [0, 2, 1, 3]), [g, heads, b * s, p]);
+      const fromPrefix = matMulAB(ppg, vp); // [G,h,B*S,dh]
+      const fromPrefixB = tf.reshape(tf.transpose(tf.reshape(fromPrefix, [g, heads, b, s * dh]), [0, 2, 1, 3]), [g * b, heads, s, dh]);
+      const fromSuffix = matMulAB(ps, vs);
       const attS = tf.add(fromPrefixB, fromSuffix);
-      xs = mlp(tf.add(xs, linear(mergeHeads(attS, g * b, s, e), w.outW, w.outB)), w, config);
+      xs = mlp(tf.add(xs, linear(mergeHeads(attS, g * b, s, e), w.outW, w.outWT, w.outB)), w, config);
       if (!last) {
         // the prefix's own outputs are only needed as keys/values of the next block
-        const attP = tf.matMul(tf.softmax(tf.add(tf.matMul(qp, kp, false, true), maskP)), vp);
-        xp = mlp(tf.add(xp, linear(mergeHeads(attP, g, p, e), w.outW, w.outB)), w, config);
+        const attP = matMulAB(tf.softmax(tf.add(matMulAB(qp, swapLast(kp)), maskP)), vp);
+        xp = mlp(tf.add(xp, linear(mergeHeads(attP, g, p, e), w.outW, w.outWT, w.outB)), w, config);
       }
     });
     const positions: number[] = [];

@@ -8,14 +8,19 @@ export interface ClipBlockWeights {
   readonly ln1Beta: tf.Tensor1D;
   /** Fused q/k/v projection `[E,3E]` and bias `[3E]` (q first). */
   readonly qkvW: tf.Tensor2D;
+  /** `qkvW` transposed, `[3E,E]` (and likewise every `…WT`): backward passes use it. */
+  readonly qkvWT: tf.Tensor2D;
   readonly qkvB: tf.Tensor1D;
   readonly outW: tf.Tensor2D;
+  readonly outWT: tf.Tensor2D;
   readonly outB: tf.Tensor1D;
   readonly ln2Gamma: tf.Tensor1D;
   readonly ln2Beta: tf.Tensor1D;
   readonly fc1W: tf.Tensor2D;
+  readonly fc1WT: tf.Tensor2D;
   readonly fc1B: tf.Tensor1D;
   readonly fc2W: tf.Tensor2D;
+  readonly fc2WT: tf.Tensor2D;
   readonly fc2B: tf.Tensor1D;
 }
 
@@ -28,6 +33,8 @@ export interface ClipTextWeights {
   readonly finalLnBeta: tf.Tensor1D;
   /** `[E,D]`, or `null` for no projection. */
   readonly projection: tf.Tensor2D | null;
+  /** `projection` transposed, `[D,E]`. */
+  readonly projectionT: tf.Tensor2D | null;
 }
 
 /** Hugging Face key names of the text weights (`CLIPModel` / `CLIPTextModelWithProjection`). */
@@ -84,18 +91,26 @@ export function clipTextWeightsFromHf(config: ClipTextConfig, get: (key: string)
     const blocks: ClipBlockWeights[] = [];
     for (let i = 0; i < config.layers; i++) {
       const p = `text_model.encoder.layers.${i}`;
+      const qkvW = tf.concat([lin(`${p}.self_attn.q_proj.weight`, e, e), lin(`${p}.self_attn.k_proj.weight`, e, e), lin(`${p}.self_attn.v_proj.weight`, e, e)], 1);
+      const outW = lin(`${p}.self_attn.out_proj.weight`, e, e);
+      const fc1W = lin(`${p}.mlp.fc1.weight`, i4, e);
+      const fc2W = lin(`${p}.mlp.fc2.weight`, e, i4);
       blocks.push({
         ln1Gamma: vec(`${p}.layer_norm1.weight`),
         ln1Beta: vec(`${p}.layer_norm1.bias`),
-        qkvW: tf.concat([lin(`${p}.self_attn.q_proj.weight`, e, e), lin(`${p}.self_attn.k_proj.weight`, e, e), lin(`${p}.self_attn.v_proj.weight`, e, e)], 1),
+        qkvW,
+        qkvWT: tf.transpose(qkvW),
         qkvB: tf.concat([vec(`${p}.self_attn.q_proj.bias`), vec(`${p}.self_attn.k_proj.bias`), vec(`${p}.self_attn.v_proj.bias`)]),
-        outW: lin(`${p}.self_attn.out_proj.weight`, e, e),
+        outW,
+        outWT: tf.transpose(outW),
         outB: vec(`${p}.self_attn.out_proj.bias`),
         ln2Gamma: vec(`${p}.layer_norm2.weight`),
         ln2Beta: vec(`${p}.layer_norm2.bias`),
-        fc1W: lin(`${p}.mlp.fc1.weight`, i4, e),
+        fc1W,
+        fc1WT: tf.transpose(fc1W),
         fc1B: vec(`${p}.mlp.fc1.bias`),
-        fc2W: lin(`${p}.mlp.fc2.weight`, e, i4),
+        fc2W,
+        fc2WT: tf.transpose(fc2W),
         fc2B: vec(`${p}.mlp.fc2.bias`),
       });
     }
@@ -106,6 +121,7 @@ export function clipTextWeightsFromHf(config: ClipTextConfig, get: (key: string)
       finalLnGamma: vec('text_model.final_layer_norm.weight'),
       finalLnBeta: vec('text_model.final_layer_norm.bias'),
       projection: config.projectionDim === null ? null : lin('text_projection.weight', config.projectionDim, e),
+      projectionT: config.projectionDim === null ? null : tf.tensor2d(get('text_projection.weight'), [config.projectionDim, e]),
     };
     return weights as unknown as tf.TensorContainer;
   }) as unknown as ClipTextWeights;
@@ -148,5 +164,6 @@ export function randomHfClipTextArrays(config: ClipTextConfig, seed: number): Ma
 export function disposeClipTextWeights(w: ClipTextWeights): void {
   tf.dispose([w.tokenEmbedding, w.positionEmbedding, w.finalLnGamma, w.finalLnBeta]);
   if (w.projection) w.projection.dispose();
+  if (w.projectionT) w.projectionT.dispose();
   for (const b of w.blocks) tf.dispose(Object.values(b) as tf.Tensor[]);
 }
