@@ -6,7 +6,7 @@ import type { CommandSpec, OptionSpec } from './options';
 /** Datasets `--dataset` accepts by name (plus `folder:PATH`). */
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'svhn'] as const;
 /** Backbones `--backbone` accepts. */
-export const BACKBONE_NAMES = ['wrn-28-2', 'wrn-28-8', 'wrn-16-1', 'wrn-16-2', 'wrn-10-1'] as const;
+export const BACKBONE_NAMES = ['wrn-28-2', 'wrn-28-8', 'wrn-16-1', 'wrn-16-2', 'wrn-10-1', 'resnet-18', 'resnet-34', 'resnet-50', 'resnet-101', 'preact-resnet-18'] as const;
 /** Text encoders `--text` accepts (plus `clip:DIR`). */
 export const TEXT_NAMES = ['word-vectors', 'clip'] as const;
 /** Training modes. */

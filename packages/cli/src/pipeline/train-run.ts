@@ -10,6 +10,7 @@ import type { CliIo } from '../run-cli';
 import { InterruptedError } from '../run-cli';
 import type { EpochRecord, TrainResults } from '../results/results-schema';
 import { createBackbone, createObjective, featurePositions, firstSamples, labelledSubset, loadDataset } from './components';
+import { preciseBatchNorm, type PreciseBatchNormResult } from './precise-batch-norm';
 import { packageVersions } from './versions';
 
 /** Everything that defines a training run. */
@@ -175,6 +176,11 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
           `To continue, run the same command with --resume${options.resumeHint ? `:\n  ${options.resumeHint}` : '.'}`,
       );
     }
+    let batchNorm: PreciseBatchNormResult | null = null;
+    if (options.ema === null) {
+      say('lico: recomputing the batch-norm statistics from 20 training batches (precise BN)…');
+      batchNorm = await preciseBatchNorm(model, train, { batches: 20, batchSize: options.batchSize, seed: options.seed });
+    }
     say(`lico: evaluating on ${test.size} test images…`);
     const evaluation = await trainer.evaluate(test, { batchSize: 250 });
     await trainer.exportClassifier(paths.model);
@@ -203,6 +209,7 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
         learningRate: options.lr,
         augment: options.augment ?? true,
         evalSize: options.evalSize,
+        batchNormStatistics: batchNorm ?? 'the EMA of the weights and moving statistics',
         trainer: trainer.config,
       },
       backend: { requested: options.backend, used: backend.backend, packageName: backend.packageName },

@@ -1,0 +1,164 @@
+/**
+ * End-to-end tests of the built `lico` binary (`dist/bin.js`, built by nx before this target) as a
+ * person runs it: train, Ctrl-C, resume (bitwise equal to an uninterrupted run), and the whole
+ * quickstart at a tiny size with its report opened in headless Chromium.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { QuickstartResults, TrainResults } from './results/results-schema';
+import { checkReportInBrowser } from './testing/check-report-in-browser';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const root = mkdtempSync(join(tmpdir(), 'lico-e2e-'));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lico args`; `interruptWhen` sends SIGINT the first time stderr matches it. */
+function lico(args: readonly string[], interruptWhen?: RegExp): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LICO_WASM_THREADS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (interruptWhen && !sent && interruptWhen.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+const TRAIN = ['train', '--dataset', 'fashion-mnist', '--backbone', 'wrn-10-1', '--mode', 'lico', '--labels', '40', '--epochs', '2', '--batch-size', '8', '--eval-size', '40', '--backend', 'wasm', '--threads', '1', '--seed', '3'];
+
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (npx nx run @lico/cli:build); nx does it before 'test'.`);
+});
+
+describe('lico train: Ctrl-C and --resume', () => {
+  it('an interrupted and resumed run ends with exactly the weights and metrics of an uninterrupted one', async () => {
+    const a = join(root, 'uninterrupted');
+    const b = join(root, 'interrupted');
+    const [full, stopped] = await Promise.all([lico([...TRAIN, '--out', a]), lico([...TRAIN, '--out', b], /epoch 1\/2\s.*\b1\/5\b/)]);
+    expect(full.code, full.stderr).toBe(0);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain('lico: interrupted. Checkpoint saved in');
+    expect(stopped.stderr).toContain('To continue, run the same command with --resume');
+    expect(stopped.stderr).toContain(`--out ${b} --resume`);
+    expect(existsSync(join(b, 'results.json'))).toBe(false);
+
+    // Resuming with other options is refused; the same options continue.
+    const wrong = await lico([...TRAIN.map((x) => (x === '3' ? '4' : x)), '--out', b, '--resume']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/started with other options \(seed: 3 now 4\)/);
+    const resumed = await lico([...TRAIN, '--out', b, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from step [1-9]/);
+
+    const ra = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as TrainResults;
+    const rb = JSON.parse(readFileSync(join(b, 'results.json'), 'utf8')) as TrainResults;
+    expect(rb.final).toEqual(ra.final);
+    expect(rb.history).toEqual(ra.history);
+    expect(rb.resumed).toBe(true);
+    expect(ra.final.steps).toBe(10);
+    expect(readFileSync(join(b, 'model', 'weights.bin')).equals(readFileSync(join(a, 'model', 'weights.bin')))).toBe(true);
+    // results.json records the choices.
+    expect(ra.mode).toBe('lico');
+    expect(ra.backbone.name).toBe('wrn-10-1');
+    expect(ra.dataset.classNames).toContain('Ankle boot');
+    expect(ra.text?.encoder).toBeTruthy();
+    expect(ra.objective).toMatchObject({ alpha: 10, beta: 1 });
+    expect(ra.versions['@lico/cli']).toBe('0.1.0');
+    expect(ra.backend.used).toBe('wasm');
+
+    // A finished directory is not overwritten; --resume without a checkpoint is explained.
+    const again = await lico([...TRAIN, '--out', a]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds a run. Pass --resume to continue it');
+    const none = await lico([...TRAIN, '--out', join(root, 'nothing'), '--resume']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('there is no checkpoint');
+  });
+
+  it('usage errors exit with code 2 and list the valid choices', async () => {
+    const r = await lico(['train', '--dataset', 'imagenet', '--out', join(root, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown --dataset value 'imagenet'. Valid --dataset values: 'fashion-mnist'");
+    const e = await lico(['evaluate', '--model', join(root, 'uninterrupted'), '--dataset', 'localisation:/nowhere']);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain('localisation datasets');
+  });
+});
+
+describe('lico quickstart (tiny)', () => {
+  it('trains baseline and LICO, evaluates both and writes report.html and results.json that render in Chromium', async () => {
+    const out = join(root, 'quickstart');
+    const r = await lico([
+      'quickstart',
+      '--out',
+      out,
+      '--backbone',
+      'wrn-10-1',
+      '--labels',
+      '40',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '8',
+      '--eval-size',
+      '64',
+      '--saliency-images',
+      '4',
+      '--step-size',
+      '196',
+      '--explain-images',
+      '2',
+      '--threads',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Report:  ${join(out, 'report.html')}`);
+    expect(r.stdout).toContain(`Results: ${join(out, 'results.json')}`);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as QuickstartResults;
+    for (const mode of ['baseline', 'lico'] as const) {
+      const m = results[mode];
+      expect(m.accuracy).toBeGreaterThanOrEqual(0);
+      expect(m.accuracy).toBeLessThanOrEqual(1);
+      for (const name of ['gradCam', 'gradCamPlusPlus']) {
+        expect(m.saliency[name]!.insertion).toBeGreaterThan(0);
+        expect(m.saliency[name]!.insertion).toBeLessThan(1);
+        expect(m.saliency[name]!.deletion).toBeGreaterThan(0);
+        expect(m.saliency[name]!.deletion).toBeLessThan(1);
+      }
+      const train = JSON.parse(readFileSync(join(out, mode, 'results.json'), 'utf8')) as TrainResults;
+      expect(train.mode).toBe(mode);
+      expect(train.final.accuracy).toBe(m.accuracy);
+    }
+    const check = await checkReportInBrowser(join(out, 'report.html'));
+    // 2 inputs + 2 images × 2 interpreters × 2 runs, all decoded.
+    expect(check.images).toHaveLength(2 + 8);
+    for (const img of check.images) expect(img.naturalWidth).toBe(28);
+    // insertion + deletion per interpreter, plus the two training plots.
+    expect(check.plots.length).toBe(2 * 2 + 2);
+    for (const p of check.plots) for (const n of p.pathLengths) expect(n).toBeGreaterThan(0);
+    expect(check.plots.every((p) => p.pathLengths.length === 2)).toBe(true);
+    expect(check.externalRequests).toEqual([]);
+    expect(check.errors).toEqual([]);
+    expect(check.text).toContain('baseline');
+  });
+});
