@@ -154,10 +154,35 @@ export function randomHfClipTextArrays(config: ClipTextConfig, seed: number): Ma
     else if (key.includes('fc1')) std = fcStd;
     else if (key.includes('fc2')) std = inStd;
     else if (key === 'text_projection.weight') std = e ** -0.5;
-    if (std > 0) for (let i = 0; i < n; i++) arr[i] = rng.normal() * std;
+    if (std > 0) fillNormal(arr, std, rng.seed32());
     out.set(key, arr);
   }
   return out;
+}
+
+/**
+ * Fills `arr` with normal draws of standard deviation `std` from a seeded xorshift128 generator and
+ * Box–Muller pairs: a fast bulk generator for large random weights (CLIP's 25M-entry token table).
+ */
+export function fillNormal(arr: Float32Array, std: number, seed: number): void {
+  let x = seed >>> 0 || 1;
+  let y = 362436069;
+  let z = 521288629;
+  let w = 88675123;
+  const next = (): number => {
+    const t = x ^ (x << 11);
+    x = y;
+    y = z;
+    z = w;
+    w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+    return (w + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < arr.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(next())) * std;
+    const theta = 2 * Math.PI * next();
+    arr[i] = r * Math.cos(theta);
+    if (i + 1 < arr.length) arr[i + 1] = r * Math.sin(theta);
+  }
 }
 
 /** Disposes every tensor of the weights. */
