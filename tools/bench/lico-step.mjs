@@ -140,6 +140,8 @@ const result = {
   oursCpuImagesPerSecond: batchSize / median(cpuTimes.lico),
   referenceCpuImagesPerSecond: ref ? batchSize / median(ref.licoStepCpuSeconds) : null,
   cpuRatio: ref ? median(ref.licoStepCpuSeconds) / median(cpuTimes.lico) : null,
+  oursLicoOverheadCpu: median(cpuTimes.lico) / median(cpuTimes.baseline),
+  referenceLicoOverheadCpu: ref ? median(ref.licoStepCpuSeconds) / median(ref.baselineStepCpuSeconds) : null,
   licoWarmupSteps: licoWarmup,
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   note: 'CPU shared with other processes (wall-time ratio is noisy; cpuRatio compares process CPU seconds); medians of the timed steps',
