@@ -114,7 +114,7 @@ model.dispose();
 // --- the pure-JS cpu backend at a smaller batch ---
 let cpu = null;
 if (!flag('no-cpu') && cpuSteps > 0) {
-  await tf.setBackend('cpu');
+  await useBackend('cpu', { log: false });
   const m = (await createModel()).model;
   const s = makeStep(m, cpuBatch);
   log(`cpu backend: batch ${cpuBatch}, ${cpuSteps} step(s) (slow)…`);
@@ -151,3 +151,4 @@ const result = {
   loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
 };
 console.log(JSON.stringify(result));
+process.exit(0);

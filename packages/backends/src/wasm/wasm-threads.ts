@@ -73,6 +73,9 @@ export async function startThreadedWasm(threads: number): Promise<number> {
   const workerFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'lico-wasm-')), 'tfjs-backend-wasm-threaded-simd.worker.cjs');
   // The exported string holds raw newlines inside string literals: escape them, as tfjs does.
   writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
+  // Emscripten installs process handlers that rethrow every uncaught exception (printing its whole
+  // minified source); remove the ones it adds so Node's default reporting applies.
+  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
   const module = await withCoresReportedAsync(2 * threads, () => factory({
     locateFile: (file: string, prefix: string) => {
       if (file.endsWith('.worker.js')) return workerFile;
@@ -81,6 +84,8 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     },
     mainScriptUrlOrBlob: script,
   }));
+  for (const listener of process.listeners('uncaughtException')) if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+  for (const listener of process.listeners('unhandledRejection')) if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
   module.tfjs = {
     init: module.cwrap('init', null, []),
     initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
