@@ -48,12 +48,12 @@ describe('parseCommandArgs', () => {
     expect(() => parseCommandArgs(TRAIN_SPEC, [...base, '--backbone', 'vgg'])).toThrow(
       /Unknown --backbone value 'vgg'\. Valid .*'wrn-28-2', 'wrn-28-8', 'wrn-16-1'/,
     );
-    expect(() => parseCommandArgs(TRAIN_SPEC, ['--dataset', 'mnist', '--out', 'o'])).toThrow(/'folder:PATH'/);
+    expect(() => parseCommandArgs(TRAIN_SPEC, ['--dataset', 'emnist', '--out', 'o'])).toThrow(/'folder:PATH'/);
     expect(() => parseCommandArgs(TRAIN_SPEC, [...base, '--backend', 'webgl'])).toThrow(/'auto', 'wasm', 'cpu', 'tensorflow'/);
     expect(() => parseCommandArgs(TRAIN_SPEC, [...base, '--mode', 'LICO'])).toThrow(UnknownNameError);
     expect(() => parseCommandArgs(TRAIN_SPEC, [...base, '--labels', 'some'])).toThrow(/an integer >= 1', 'all'/);
     expect(() => parseCommandArgs(EVALUATE_SPEC, ['--model', 'm', '--dataset', 'cifar10', '--interpreters', 'gradCam,lime'])).toThrow(
-      /Unknown --interpreters value 'lime'.*'gradCam', 'gradCamPlusPlus', 'scoreCam', 'rise'/,
+      /Unknown --interpreters value 'lime'.*'gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'scoreCam', 'rise', 'eigenCam'/,
     );
   });
 
@@ -91,7 +91,8 @@ describe('formatCommandHelp', () => {
       expect(text).toContain('--help');
     }
     const train = formatCommandHelp(TRAIN_SPEC);
-    expect(train).toContain('one of: fashion-mnist, cifar10, cifar100, svhn, folder:PATH');
+    expect(train).toContain('one of: fashion-mnist, mnist, cifar10, cifar100, svhn,');
+    expect(train).toContain('folder:PATH');
     expect(train).toContain('default: auto');
     expect(train).toMatch(/--dataset <name>\s/);
   });
