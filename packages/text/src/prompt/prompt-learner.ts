@@ -53,7 +53,8 @@ export interface LicoPromptLearner extends PromptLearner {
  * CoOp-style learnable prompts for LICO: `[SOS] X1 … XM <class> . [EOT]`, with `M` variants per
  * class (rotations of the context). `encode()` returns `promptFeatures [M,K,D]` and
  * `classFeatures [K,D]` (variant 0), differentiable with respect to the context vectors only;
- * the encoder's weights are frozen tensors, never variables.
+ * the encoder's weights are frozen tensors, never variables. The `training` flag changes nothing
+ * (the text side has no dropout or batch statistics).
  *
  * Speed: the encoder is causal, so it runs only up to the last end-of-text token, and the prefix
  * shared by all classes of a variant (start token + context) is computed once per variant.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipTextConfig } from './config';
 import { frozenLinear2d, matMulAB, swapLast } from './matmul';
+import { quickGelu } from './quick-gelu';
 import type { ClipBlockWeights, ClipTextWeights } from './weights';
 
 /**
@@ -32,7 +33,7 @@ function linear(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D, b: tf.Tensor1D): 
 }
 
 function activation(x: tf.Tensor, kind: ClipTextConfig['hiddenAct']): tf.Tensor {
-  if (kind === 'quick_gelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+  if (kind === 'quick_gelu') return quickGelu(x);
   // tanh approximation of GELU
   const c = Math.sqrt(2 / Math.PI);
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), c);

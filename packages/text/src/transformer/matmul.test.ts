@@ -3,6 +3,7 @@ import '@lico/core';
 import { expectClose, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, it } from 'vitest';
 import { frozenLinear2d, matMulAB } from './matmul';
+import { quickGelu } from './quick-gelu';
 
 beforeAll(useCpuBackend);
 
@@ -34,5 +35,13 @@ describe('matmuls with transpose-free gradients', () => {
     const ref = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(v, w), b), c)))(x);
     expectClose(frozenLinear2d(x as tf.Tensor2D, w, wT, b), tf.add(tf.matMul(x, w), b), { atol: 1e-6 });
     expectClose(ours, ref, { atol: 1e-5 });
+  });
+
+  it('quickGelu has the value and gradient of x·sigmoid(1.702x)', () => {
+    const x = tf.randomNormal([5, 7], 0, 2, 'float32', 8);
+    const c = tf.randomNormal([5, 7], 0, 1, 'float32', 9);
+    const ref = (v: tf.Tensor) => tf.mul(v, tf.sigmoid(tf.mul(v, 1.702)));
+    expectClose(quickGelu(x), ref(x), { atol: 1e-6 });
+    expectClose(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(quickGelu(v), c)))(x), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ref(v), c)))(x), { atol: 1e-5 });
   });
 });
