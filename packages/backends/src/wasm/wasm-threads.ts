@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -65,6 +64,9 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     if (started.threads !== threads) throw new Error(`The threaded wasm backend already runs with ${started.threads} threads; it cannot be restarted with ${threads}.`);
     return threads;
   }
+  // Imported here, not at the top: loading tfjs-backend-wasm registers the 'wasm' backend, and
+  // importing @lico/backends must not change the default backend.
+  const { BackendWasm, setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
   const require = createRequire(import.meta.url);
   const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
   const script = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
