@@ -4,13 +4,41 @@
  * quickstart at a tiny size with its report opened in headless Chromium.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { QuickstartResults, TrainResults } from './results/results-schema';
 import { checkReportInBrowser } from './testing/check-report-in-browser';
+import { encodePng } from './report/encode-png';
+import type { EvaluationResults } from './results/results-schema';
+
+const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** A localisation folder: grey noise with a bright square (the object) and its mask. */
+function writeLocalisationFolder(dir: string, count: number): void {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  mkdirSync(join(dir, 'masks'), { recursive: true });
+  const rows = ['file,label'];
+  for (let i = 0; i < count; i++) {
+    const img = new Uint8Array(28 * 28);
+    const mask = new Uint8Array(28 * 28);
+    const x0 = 3 + 5 * i;
+    for (let p = 0; p < img.length; p++) img[p] = (p * 37 + i * 11) % 64;
+    for (let y = 8; y < 18; y++) {
+      for (let x = x0; x < x0 + 10; x++) {
+        img[y * 28 + x] = 230;
+        mask[y * 28 + x] = 255;
+      }
+    }
+    writeFileSync(join(dir, 'images', `${i}.png`), encodePng(img, 28, 28, 1));
+    writeFileSync(join(dir, 'masks', `${i}.png`), encodePng(mask, 28, 28, 1));
+    rows.push(`${i}.png,${i % 10}`);
+  }
+  writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+  writeFileSync(join(dir, 'classes.txt'), `${FASHION.join('\n')}\n`);
+}
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const root = mkdtempSync(join(tmpdir(), 'lico-e2e-'));
@@ -97,9 +125,30 @@ describe('lico train: Ctrl-C and --resume', () => {
     const r = await lico(['train', '--dataset', 'imagenet', '--out', join(root, 'x')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Unknown --dataset value 'imagenet'. Valid --dataset values: 'fashion-mnist'");
-    const e = await lico(['evaluate', '--model', join(root, 'uninterrupted'), '--dataset', 'localisation:/nowhere']);
+    const e = await lico(['evaluate', '--model', join(root, 'nowhere'), '--dataset', 'fashion-mnist']);
     expect(e.code).toBe(1);
-    expect(e.stderr).toContain('localisation datasets');
+    expect(e.stderr).toContain('is not a finished training run');
+  });
+
+  it('evaluate on a localisation folder adds the pointing game and energy in the mask; report shows them', async () => {
+    const model = join(root, 'uninterrupted');
+    expect(existsSync(join(model, 'results.json'))).toBe(true);
+    const data = join(root, 'boxes <&>');
+    writeLocalisationFolder(data, 4);
+    const out = join(root, 'loc-eval.json');
+    const r = await lico(['evaluate', '--model', model, '--dataset', `localisation:${data}`, '--saliency-images', '4', '--step-size', '196', '--threads', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ev = JSON.parse(readFileSync(out, 'utf8')) as EvaluationResults;
+    expect(ev.numImages).toBe(4);
+    for (const name of ['gradCam', 'gradCamPlusPlus']) {
+      const l = ev.localisation![name]!;
+      expect(l.numImages).toBe(4);
+      expect(l.pointingGame).toBeGreaterThanOrEqual(0);
+      expect(l.pointingGame).toBeLessThanOrEqual(1);
+      expect(l.energyInMask).toBeGreaterThanOrEqual(0);
+      expect(l.energyInMask).toBeLessThanOrEqual(1);
+      expect(ev.saliency[name]!.insertionCurve).toHaveLength(Math.ceil(784 / 196) + 1);
+    }
   });
 });
 

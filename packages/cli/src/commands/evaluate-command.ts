@@ -1,7 +1,6 @@
 /**
  * The `lico evaluate` handler.
  */
-import { ConfigError } from '@lico/core';
 import type { CommandHandler } from '../run-cli';
 import { evaluateRun } from '../pipeline/evaluate-run';
 import { optionalString, resolveThreads } from './common';
@@ -9,11 +8,6 @@ import { optionalString, resolveThreads } from './common';
 /** `lico evaluate`: options → {@link evaluateRun}. */
 export const evaluateCommand: CommandHandler = async (o, { io }) => {
   const dataset = String(o.dataset);
-  if (dataset.startsWith('localisation:')) {
-    throw new ConfigError(
-      "localisation datasets (images with masks) are not available in this build: @lico/datasets has no loader for them yet. The pointing game and energy-in-mask metrics run once it has one.",
-    );
-  }
   const dataDir = optionalString(o['data-dir']);
   const out = optionalString(o.out);
   const threads = resolveThreads(o.threads);
@@ -36,5 +30,5 @@ export const evaluateCommand: CommandHandler = async (o, { io }) => {
     io,
   );
   const summary = Object.fromEntries(Object.entries(evaluation.saliency).map(([k, v]) => [k, { insertion: v.insertion, deletion: v.deletion }]));
-  io.stdout(`${JSON.stringify({ file, accuracy: evaluation.accuracy, saliency: summary })}\n`);
+  io.stdout(`${JSON.stringify({ file, accuracy: evaluation.accuracy, saliency: summary, ...(evaluation.localisation ? { localisation: evaluation.localisation } : {}) })}\n`);
 };

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, createLicoObjective, UnknownNameError, type ImageClassifier, type LicoObjective } from '@lico/core';
+import { ConfigError, createLicoObjective, UnknownNameError, type ForwardOptions, type ImageClassifier, type LicoObjective, type MappingNet } from '@lico/core';
 import * as backbones from '@lico/backbones';
 import * as datasets from '@lico/datasets';
 import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
@@ -21,6 +21,10 @@ export interface LoadDatasetOptions {
   readonly dataDir?: string;
   /** Allow a download into the cache when no copy is found. */
   readonly download?: boolean;
+  /** Resize folder images to `[height,width]` (folders only). */
+  readonly imageSize?: readonly [number, number];
+  /** Channels of folder images (folders only). */
+  readonly channels?: 1 | 3;
 }
 
 type DatasetLoader = (options: { split: 'train' | 'test'; root?: string; download?: boolean }) => Promise<CliDataset>;
@@ -38,7 +42,7 @@ function namedLoaders(): Record<string, DatasetLoader> {
 
 /** Dataset names that can be loaded in this build. */
 export function availableDatasets(): string[] {
-  return Object.keys(namedLoaders());
+  return [...Object.keys(namedLoaders()), 'folder:PATH', 'localisation:PATH'];
 }
 
 /**
@@ -46,13 +50,17 @@ export function availableDatasets(): string[] {
  * load throws an {@link UnknownNameError} listing the ones it can.
  */
 export async function loadDataset(spec: string, split: 'train' | 'test', options: LoadDatasetOptions = {}): Promise<CliDataset> {
-  const mod = datasets as unknown as Record<string, unknown>;
   if (spec.startsWith('folder:')) {
-    const loader = mod.imageFolder;
-    if (typeof loader !== 'function') {
-      throw new UnknownNameError('dataset', spec, [...availableDatasets()]);
-    }
-    return (loader as (o: Record<string, unknown>) => Promise<CliDataset>)({ root: spec.slice('folder:'.length), split });
+    // A folder of class sub-folders; with train/ and test/ inside, each split reads its own.
+    const root = spec.slice('folder:'.length);
+    const splitDir = join(root, split);
+    return datasets.imageFolder({ root: existsSync(splitDir) ? splitDir : root, ...(options.imageSize ? { size: options.imageSize } : {}), ...(options.channels ? { channels: options.channels } : {}) });
+  }
+  if (spec.startsWith('localisation:')) {
+    return datasets.localisationFolder(spec.slice('localisation:'.length), {
+      ...(options.imageSize ? { size: options.imageSize } : {}),
+      ...(options.channels ? { channels: options.channels } : {}),
+    });
   }
   const loaders = namedLoaders();
   const loader = loaders[spec];
@@ -132,6 +140,42 @@ export function winkEmbeddingsFile(): string | undefined {
   }
 }
 
+/**
+ * The mapping net with its dropout mask drawn from the per-step `seed` the LICO objective passes
+ * in the forward options (core derives it from the run seed and the step), so a resumed run draws
+ * the same masks as an uninterrupted one. (Works around `@lico/text`'s `createMappingNet`, which
+ * draws masks from an internal generator that checkpoints do not hold.) Same variables, same
+ * initialisation, same layer order: `Linear → Dropout → ReLU → Linear`.
+ */
+export function withStepSeededDropout(net: MappingNet, dropout: number): MappingNet {
+  const vars = net.namedVariables();
+  const w1 = vars['mapping.fc1.weight'];
+  const b1 = vars['mapping.fc1.bias'];
+  const w2 = vars['mapping.fc2.weight'];
+  const b2 = vars['mapping.fc2.bias'];
+  if (!w1 || !b1 || !w2 || !b2 || !(dropout > 0)) return net;
+  return {
+    specificationVersion: net.specificationVersion,
+    inputDim: net.inputDim,
+    outputDim: net.outputDim,
+    config: { ...net.config, dropoutMasks: 'seeded per step by the objective (resumable)' },
+    apply(promptFeatures: tf.Tensor3D, forward: ForwardOptions): tf.Tensor3D {
+      const seed = (forward as ForwardOptions & { seed?: number }).seed;
+      if (!forward.training || seed === undefined) return net.apply(promptFeatures, forward);
+      const [m, k, d] = promptFeatures.shape;
+      if (d !== net.inputDim) return net.apply(promptFeatures, forward);
+      return tf.tidy(() => {
+        let h: tf.Tensor = tf.add(tf.matMul(tf.reshape(promptFeatures, [m * k, d]), w1), b1);
+        h = tf.relu(tf.dropout(h, dropout, undefined, seed));
+        return tf.reshape(tf.add(tf.matMul(h as tf.Tensor2D, w2), b2), [m, k, net.outputDim]) as tf.Tensor3D;
+      });
+    },
+    trainableVariables: () => net.trainableVariables(),
+    namedVariables: () => net.namedVariables(),
+    dispose: () => net.dispose(),
+  };
+}
+
 /** Options of {@link createObjective}. */
 export interface ObjectiveOptions {
   readonly mode: 'baseline' | 'lico';
@@ -173,7 +217,7 @@ export async function createObjective(options: ObjectiveOptions): Promise<BuiltO
     throw new UnknownNameError('text encoder', options.text, ['word-vectors', 'clip:DIR']);
   }
   const promptLearner = createPromptLearner({ encoder, classNames: options.classNames, seed: options.seed, ...(options.numContext ? { numContext: options.numContext } : {}) });
-  const mappingNet = createMappingNet({ inputDim: promptLearner.outputDim, outputDim: options.positions, seed: options.seed });
+  const mappingNet = withStepSeededDropout(createMappingNet({ inputDim: promptLearner.outputDim, outputDim: options.positions, seed: options.seed }), 0.5);
   const temperature = createTemperature();
   const objective = createLicoObjective({
     mode: 'lico',

@@ -8,10 +8,10 @@ import { ConfigError, createProgressBar, writeFileAtomic, type ImageClassifier }
 import { useBackend } from '@lico/backends';
 import { insertionDeletion } from '@lico/cam';
 import type { CliIo } from '../run-cli';
-import type { EvaluationResults, SaliencyRecord } from '../results/results-schema';
+import type { EvaluationResults, LocalisationRecord, SaliencyRecord } from '../results/results-schema';
 import { firstSamples, loadDataset, type CliDataset } from './components';
 import { loadTrainedModel } from './load-model';
-import { interpreterByName } from './saliency';
+import { interpreterByName, localisationScores } from './saliency';
 import { progressStream } from './train-run';
 
 /** Options of {@link evaluateRun}. */
@@ -114,6 +114,51 @@ export async function saliencyMetrics(
   return out;
 }
 
+/** A dataset with ground-truth masks (`@lico/datasets`' `LocalisationDataset`). */
+interface WithMasks {
+  batchMasks(indices: ArrayLike<number>): Uint8Array;
+}
+
+/** Pointing game and energy in the mask per interpreter on the first `count` images. */
+export async function localisationMetrics(
+  model: ImageClassifier,
+  dataset: CliDataset & WithMasks,
+  options: { interpreters: readonly string[]; count: number; seed: number },
+): Promise<Record<string, LocalisationRecord>> {
+  const count = Math.min(options.count, dataset.size);
+  const iterator = dataset.batches({ batchSize: count, seed: 0, shuffle: false, augment: false })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  await iterator.return?.();
+  if (first.done) throw new ConfigError(`The dataset '${dataset.name}' is empty.`);
+  const batch = first.value;
+  const [, h, w] = batch.images.shape;
+  const masks = tf.tensor3d(dataset.batchMasks(batch.indices), [count, h, w], 'int32');
+  const labels = Array.from(await batch.labels.data());
+  const out: Record<string, LocalisationRecord> = {};
+  try {
+    for (const name of options.interpreters) {
+      const saliency = await interpreterByName(name, options.seed).explain(model, batch.images, { targets: labels });
+      try {
+        const masksF = tf.cast(masks, 'float32') as tf.Tensor3D;
+        const { hits, energy } = await localisationScores(saliency, masksF);
+        masksF.dispose();
+        const scored = hits.filter((x): x is boolean => x !== null);
+        const finite = energy.filter((x) => Number.isFinite(x));
+        out[name] = {
+          pointingGame: scored.length ? scored.filter(Boolean).length / scored.length : Number.NaN,
+          energyInMask: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN,
+          numImages: count,
+        };
+      } finally {
+        saliency.dispose();
+      }
+    }
+  } finally {
+    tf.dispose([batch.images, batch.labels, masks]);
+  }
+  return out;
+}
+
 /** The insertion/deletion protocol the CLI applies (recorded with every evaluation). */
 export const CLI_SALIENCY_PROTOCOL = {
   preset: 'rise',
@@ -135,7 +180,13 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
     : await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
   const { model, results, dir } = await loadTrainedModel(options.model);
   try {
-    const dataOptions = { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) };
+    const shape = results.dataset.imageShape;
+    const dataOptions = {
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      ...(options.download !== undefined ? { download: options.download } : {}),
+      imageSize: [shape[0]!, shape[1]!] as const,
+      channels: shape[2] === 1 ? (1 as const) : (3 as const),
+    };
     const full = await loadDataset(options.dataset, 'test', dataOptions);
     if (full.classNames.length !== model.numClasses) {
       throw new ConfigError(`The model has ${model.numClasses} classes but '${options.dataset}' has ${full.classNames.length}.`);
@@ -150,6 +201,10 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
       seed: options.seed,
       io: options.quiet ? null : io,
     });
+    const localisation =
+      'batchMasks' in full && typeof (full as Partial<WithMasks>).batchMasks === 'function'
+        ? await localisationMetrics(model, full as CliDataset & WithMasks, { interpreters: options.interpreters, count: options.saliencyImages, seed: options.seed })
+        : undefined;
     const evaluation: EvaluationResults = {
       schema: 'lico.evaluation/1',
       model: dir,
@@ -157,6 +212,7 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
       accuracy: acc.accuracy,
       numImages: acc.count,
       saliency,
+      ...(localisation ? { localisation } : {}),
       protocol: CLI_SALIENCY_PROTOCOL,
       backend: backend.backend,
     };

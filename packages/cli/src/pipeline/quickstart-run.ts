@@ -74,7 +74,7 @@ export async function quickstartRun(options: QuickstartOptions, io: CliIo, signa
   if (!options.resume) {
     for (const mode of modes) rmSync(join(out, mode), { recursive: true, force: true });
   }
-  await useBackend(backendName, { log: quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
+  const backendChoice = await useBackend(backendName, { log: quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
   try {
     await loadDataset('fashion-mnist', 'test', { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), download: true });
   } catch (error) {
@@ -98,6 +98,7 @@ export async function quickstartRun(options: QuickstartOptions, io: CliIo, signa
     download: true,
     augment: false,
     quiet,
+    backendChoice,
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
   } as const;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, createTrainer, licoCosineSchedule, writeFileAtomic, type EpochMetrics, type ImageClassifier } from '@lico/core';
-import { useBackend } from '@lico/backends';
+import { useBackend, type BackendChoice } from '@lico/backends';
 import type { CliIo } from '../run-cli';
 import { InterruptedError } from '../run-cli';
 import type { EpochRecord, TrainResults } from '../results/results-schema';
@@ -38,6 +38,8 @@ export interface TrainRunOptions {
   readonly download?: boolean;
   /** wasm threads (default: `LICO_WASM_THREADS` or 1). */
   readonly threads?: number;
+  /** The backend the caller already selected (skips `useBackend`). */
+  readonly backendChoice?: BackendChoice;
   readonly out: string;
   readonly resume: boolean;
   readonly quiet: boolean;
@@ -121,7 +123,7 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
     if (!options.quiet) io.stderr(`${line}\n`);
   };
 
-  const backend = await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
+  const backend = options.backendChoice ?? await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
   const dataOptions = { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) };
   const fullTrain = await loadDataset(options.dataset, 'train', dataOptions);
   const train = labelledSubset(fullTrain, options.labels, options.seed);
