@@ -167,7 +167,7 @@ export const QUICKSTART_SPEC: CommandSpec = {
     { name: 'batch-size', valueName: '<n>', description: 'Images per step.', value: { kind: 'integer', min: 1 }, default: '64' },
     { name: 'eval-size', valueName: '<n>', description: 'Test images for accuracy.', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
     { name: 'saliency-images', valueName: '<n>', description: 'Test images for insertion/deletion.', value: { kind: 'integer', min: 1 }, default: '64' },
-    { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '28' },
+    { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '56' },
     { name: 'interpreters', valueName: '<list>', description: 'Saliency methods to measure.', value: { kind: 'list', choices: INTERPRETER_NAMES }, default: 'gradCam,gradCamPlusPlus' },
     { name: 'explain-images', valueName: '<n>', description: 'Test images shown with their heatmaps in the report.', value: { kind: 'integer', min: 1 }, default: '8' },
     seed,

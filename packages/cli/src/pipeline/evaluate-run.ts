@@ -37,6 +37,8 @@ export interface EvaluateRunOptions {
   readonly quiet: boolean;
   /** Skip selecting the backend (the caller already did). */
   readonly backendReady?: boolean;
+  /** Accuracy already measured on the same images with the same weights (skips that pass). */
+  readonly knownAccuracy?: { readonly accuracy: number; readonly count: number };
 }
 
 /** Top-1 accuracy of `model` over `dataset`, with a progress bar. */
@@ -193,7 +195,10 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
     }
     const test = firstSamples(full, options.limit);
     say(`lico: evaluating ${results.mode} model from ${dir} on ${test.size} images of ${full.name}.`);
-    const acc = await accuracyOf(model, test, options.batchSize, options.quiet ? null : io);
+    const acc =
+      options.knownAccuracy && options.knownAccuracy.count === test.size
+        ? options.knownAccuracy
+        : await accuracyOf(model, test, options.batchSize, options.quiet ? null : io);
     const saliency = await saliencyMetrics(model, full, {
       interpreters: options.interpreters,
       count: options.saliencyImages,
