@@ -24,6 +24,12 @@ export type NamedVariables = Readonly<Record<string, Variable>>;
 export interface ForwardOptions {
   /** Training mode: batch norm uses batch statistics and updates its moving averages; dropout is on. */
   readonly training: boolean;
+  /**
+   * Seed for this pass's random choices (dropout masks). The trainer derives one per step from
+   * its saved RNG so that a resumed run draws exactly the same masks; without it a plugin falls
+   * back to its own seeded stream.
+   */
+  readonly seed?: number;
 }
 
 /** What a classifier's forward pass returns. */

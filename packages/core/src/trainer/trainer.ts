@@ -223,7 +223,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const varList = params.map((p) => p.variable);
     let stats: Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const out = model.forward(batch.images, { training: true });
+      const out = model.forward(batch.images, { training: true, seed: stepSeed });
       const terms = objective.computeLoss(out, batch.labels, { training: true, seed: stepSeed });
       stats = tf.keep(tf.stack([terms.ce, terms.mm, terms.ot, terms.total, tf.cast(countCorrect(out.logits, batch.labels), 'float32')]));
       return terms.total;

@@ -123,7 +123,7 @@ export function createStandInMappingNet(options: { seed?: number; inputDim?: num
       tf.tidy(() => {
         const [mm, kk] = pf.shape;
         const y = tf.reshape(tf.matMul(tf.reshape(pf, [mm * kk, d]), weight), [mm, kk, out]) as tf.Tensor3D;
-        const s = (opts as ForwardOptions & { seed?: number }).seed;
+        const s = opts.seed;
         return opts.training && s !== undefined ? (tf.dropout(y, 0.5, undefined, s) as tf.Tensor3D) : y;
       }),
     trainableVariables: () => [weight],
