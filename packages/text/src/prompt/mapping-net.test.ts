@@ -48,6 +48,21 @@ describe('mapping net h_ψ', () => {
     net.dispose();
     again.dispose();
   });
+
+  it('draws its dropout mask from the forward seed when given (exact resume)', () => {
+    const net = createMappingNet({ inputDim: 8, outputDim: 4, seed: 5 });
+    const other = createMappingNet({ inputDim: 8, outputDim: 4, seed: 5 });
+    const x = tf.randomNormal([2, 3, 8], 0, 1, 'float32', 4) as tf.Tensor3D;
+    net.apply(x, { training: true }).dispose(); // advance net's own stream: must not matter
+    const a = net.apply(x, { training: true, seed: 1234 });
+    const b = other.apply(x, { training: true, seed: 1234 });
+    const c = other.apply(x, { training: true, seed: 99 });
+    expectClose(a, b, { atol: 0 });
+    expect(tf.max(tf.abs(tf.sub(a, c))).dataSync()[0]).toBeGreaterThan(1e-3);
+    tf.dispose([x, a, b, c]);
+    net.dispose();
+    other.dispose();
+  });
 });
 
 describe('temperature τ', () => {

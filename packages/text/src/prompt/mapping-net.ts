@@ -58,7 +58,8 @@ export function createMappingNet(options: MappingNetOptions): MappingNet {
       assertRank(promptFeatures, 3, 'promptFeatures');
       const [m, k, d] = promptFeatures.shape;
       if (d !== inputDim) throw new ShapeError(`promptFeatures must have shape [M,K,${inputDim}], got ${formatShape(promptFeatures.shape)}.`);
-      const dropSeed = forward.training && dropout > 0 ? dropRng.seed32() : 0;
+      // A seed in the forward options (the trainer draws one per step) makes resumed runs exact.
+      const dropSeed = forward.training && dropout > 0 ? (forward.seed ?? dropRng.seed32()) : 0;
       return tf.tidy(() => {
         let h: tf.Tensor = tf.add(tf.matMul(tf.reshape(promptFeatures, [m * k, d]), w1), bias1);
         if (forward.training && dropout > 0) h = tf.dropout(h, dropout, undefined, dropSeed);
