@@ -128,6 +128,12 @@ describe('lico train: Ctrl-C and --resume', () => {
     const e = await lico(['evaluate', '--model', join(root, 'nowhere'), '--dataset', 'fashion-mnist']);
     expect(e.code).toBe(1);
     expect(e.stderr).toContain('is not a finished training run');
+    // Without the data, the quickstart says what to do.
+    const q = await lico(['quickstart', '--out', join(root, 'q-nodata'), '--data-dir', join(root, 'no-such-dir')]);
+    expect(q.code).toBe(1);
+    expect(q.stderr).toContain('could neither find a copy nor download one');
+    expect(q.stderr).toContain('apt-get install -y dataset-fashion-mnist');
+    expect(q.stderr).toContain('--data-dir DIR');
   });
 
   it('evaluate on a localisation folder adds the pointing game and energy in the mask; report shows them', async () => {

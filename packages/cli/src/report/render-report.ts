@@ -67,7 +67,7 @@ function summaryTable(runs: readonly ReportRun[]): string {
       `<td class="name">${escapeHtml(r.name)}</td>`,
       `<td class="name">${escapeHtml(res?.mode ?? '—')}</td>`,
       `<td class="name">${escapeHtml(res?.backbone.name ?? '—')}</td>`,
-      `<td class="name">${escapeHtml(res?.dataset.name ?? r.evaluation?.dataset ?? '—')}</td>`,
+      `<td class="name">${escapeHtml(res?.dataset.spec ?? r.evaluation?.dataset ?? '—')}</td>`,
       `<td>${escapeHtml(res?.dataset.labels ?? '—')}</td>`,
       `<td>${escapeHtml(res?.final.epochs ?? '—')}</td>`,
       `<td>${pct(acc)}</td>`,
