@@ -17,15 +17,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { useBackend, wasmThreadsStarted } from '@lico/backends';
 import { createInMemoryDataset, fashionMnist, CIFAR10_NORMALIZATION } from '@lico/datasets';
+import { benchArgs } from './lib/args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const flag = (name) => argv.includes(`--${name}`);
-const threads = arg('threads', Number(process.env.LICO_WASM_THREADS) || Math.min(8, os.cpus().length));
+const { arg, flag, threads } = benchArgs();
 const batch = arg('batch', 64);
 const steps = arg('steps', 2);
 const log = (...a) => console.error('[input-pipeline]', ...a);

@@ -16,15 +16,10 @@ import '@lico/core';
 import { useBackend, wasmThreadsStarted } from '@lico/backends';
 import { createWideResNet } from '@lico/backbones';
 import { createInterpreter, insertionDeletion, predictedClasses } from '@lico/cam';
+import { benchArgs } from './lib/args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const flag = (name) => argv.includes(`--${name}`);
-const threads = arg('threads', Number(process.env.LICO_WASM_THREADS) || Math.min(8, os.cpus().length));
+const { arg, flag, threads } = benchArgs();
 const images = arg('images', 4);
 const riseMasks = arg('rise-masks', 500);
 const riseBatch = arg('rise-batch', 100);

@@ -14,17 +14,12 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { useBackend, wasmThreadsStarted, WASM_TRAINING_KERNELS } from '@lico/backends';
-import { createKernelProfiler } from './train-step-profile.mjs';
-import { createStandInWrn } from './train-step-wrn.mjs';
+import { createKernelProfiler } from './lib/train-step-profile.mjs';
+import { createStandInWrn } from './lib/train-step-wrn.mjs';
+import { benchArgs } from './lib/args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const flag = (name) => argv.includes(`--${name}`);
-const threads = arg('threads', Number(process.env.LICO_WASM_THREADS) || Math.min(8, os.cpus().length));
+const { arg, flag, threads } = benchArgs();
 const batch = arg('batch', 64);
 const steps = arg('steps', 5);
 const warmup = arg('warmup', 2);
