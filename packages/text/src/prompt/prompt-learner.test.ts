@@ -24,13 +24,15 @@ const CLASSES = ['cat', 'big dog', 'ankle boot shoe', 'bird'];
 beforeAll(useCpuBackend);
 
 describe('prompt learner', () => {
-  it('the shared-prefix, truncated and full 77-style passes agree (values and context gradients), in every layout', async () => {
+  it('the shared-prefix, truncated and full 77-style passes, chunked or not, agree (values and context gradients), in every layout', async () => {
     const enc = createClipTextEncoder(config, 1);
     for (const classTokenPosition of ['end', 'front', 'middle'] as const) {
       for (const classSpecificContext of [false, true]) {
-        const make = (pass: 'shared-prefix' | 'truncated' | 'full') =>
-          createPromptLearner({ encoder: enc, classNames: CLASSES, numContext: 4, classTokenPosition, classSpecificContext, pass, seed: 7 });
-        const learners = [make('shared-prefix'), make('truncated'), make('full')];
+        const make = (pass: 'shared-prefix' | 'truncated' | 'full', classChunkSize: number | 'auto' = 'auto') =>
+          createPromptLearner({ encoder: enc, classNames: CLASSES, numContext: 4, classTokenPosition, classSpecificContext, pass, seed: 7, classChunkSize });
+        // chunked learners recompute each chunk of classes in the backward pass (customGrad)
+        const learners = [make('shared-prefix'), make('truncated'), make('full'), make('shared-prefix', 1), make('shared-prefix', 3), make('full', 3)];
+        expect(learners[3]!.config.classChunkSize).toBe(1);
         const loss = (l: ReturnType<typeof make>) => () =>
           tf.tidy(() => {
             const { promptFeatures, classFeatures } = l.encode({ training: true });

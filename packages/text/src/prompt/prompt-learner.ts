@@ -37,6 +37,14 @@ export interface PromptLearnerOptions {
   readonly pass?: PromptPass;
   /** Seed of the context initialisation (default 0). */
   readonly seed?: number;
+  /**
+   * Classes encoded per chunk (default `'auto'`: as many as keep `M·chunk ≤ 240` prompts).
+   * When the classes do not fit one chunk, the forward pass keeps no activations and the
+   * backward pass recomputes each chunk in turn (gradient checkpointing), so memory stays bounded
+   * for many classes (e.g. K = 100 with CLIP's 12-layer encoder) at the cost of one extra forward.
+   * Values and gradients equal the unchunked pass.
+   */
+  readonly classChunkSize?: number | 'auto';
 }
 
 /** A {@link PromptLearner} with the details of its token layout. */
@@ -155,22 +163,85 @@ export function createPromptLearner(options: PromptLearnerOptions): LicoPromptLe
   const fixedTable = encoder.embedTokens(tokenList);
   let disposed = false;
 
+  const chunkOption = options.classChunkSize ?? 'auto';
+  if (chunkOption !== 'auto') assertPositiveInteger(chunkOption, 'classChunkSize');
+  const chunkSize = chunkOption === 'auto' ? Math.max(1, Math.floor(240 / numVariants)) : chunkOption;
+  const chunks: [number, number][] = [];
+  for (let c0 = 0; c0 < k; c0 += chunkSize) chunks.push([c0, Math.min(k, c0 + chunkSize)]);
+  const prefixIdxTensorData = prefixIdx;
+  /** Token rows and end positions of classes `[c0,c1)`, all variants. */
+  const rangeIndices = (c0: number, c1: number): { idx: Int32Array; eot: number[] } => {
+    const kc = c1 - c0;
+    if (pass === 'shared-prefix') {
+      const idx = new Int32Array(numVariants * kc * suffixLen);
+      for (let g = 0; g < numVariants; g++) idx.set(suffixIdx.subarray((g * k + c0) * suffixLen, (g * k + c1) * suffixLen), g * kc * suffixLen);
+      return { idx, eot: lengths.slice(c0, c1).map((l) => l - 1 - prefixLen) };
+    }
+    const idx = new Int32Array(numVariants * kc * fullLen);
+    const eot: number[] = [];
+    for (let g = 0; g < numVariants; g++) {
+      idx.set(idxAll.subarray((g * k + c0) * fullLen, (g * k + c1) * fullLen), g * kc * fullLen);
+      for (const l of lengths.slice(c0, c1)) eot.push(l - 1);
+    }
+    return { idx, eot };
+  };
+  const ranges = chunks.map(([c0, c1]) => rangeIndices(c0, c1));
+
+  /** Features `[M, c1-c0, D]` of classes `[c0,c1)` from context vectors `ctx`. */
+  const encodeRange = (ctx: tf.Tensor, chunk: number): tf.Tensor3D =>
+    tf.tidy(() => {
+      const [c0, c1] = chunks[chunk]!;
+      const { idx, eot } = ranges[chunk]!;
+      const kc = c1 - c0;
+      const table = tf.concat([tf.reshape(ctx, [ctxRows, e]), fixedTable], 0);
+      if (pass === 'shared-prefix') {
+        const prefix = tf.reshape(tf.gather(table, tf.tensor1d(prefixIdxTensorData, 'int32')), [numVariants, prefixLen, e]) as tf.Tensor3D;
+        const suffix = tf.reshape(tf.gather(table, tf.tensor1d(idx, 'int32')), [numVariants, kc, suffixLen, e]) as tf.Tensor4D;
+        return encoder.encodeWithPrefix(prefix, suffix, eot);
+      }
+      const seqs = tf.reshape(tf.gather(table, tf.tensor1d(idx, 'int32')), [numVariants * kc, fullLen, e]) as tf.Tensor3D;
+      const flat = encoder.encodeEmbeddings(seqs, eot);
+      return tf.reshape(flat, [numVariants, kc, flat.shape[1]]) as tf.Tensor3D;
+    });
+
+  /** All classes in chunks, recomputing each chunk in the backward pass (bounded memory). */
+  const encodeChunked = tf.customGrad((ctx, save) => {
+    const ctxTensor = ctx as tf.Tensor;
+    (save as tf.GradSaveFunc)([ctxTensor]);
+    const parts = chunks.map((_, i) => encodeRange(ctxTensor, i));
+    const value = tf.concat(parts, 1);
+    tf.dispose(parts);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const ctxSaved = saved[0]!;
+        // tf.grad inside a backward pass: at gradient depth 0 tfjs would replace and then null the
+        // outer tape (whose saved tensors the outer pass still has to free), so keep it aside.
+        const state = tf.engine().state;
+        const outerTape = state.activeTape;
+        let acc = tf.zerosLike(ctxSaved);
+        try {
+          chunks.forEach(([c0, c1], i) => {
+            const next = tf.tidy(() => {
+              const dyChunk = tf.slice(dy, [0, c0, 0], [-1, c1 - c0, -1]);
+              const grad = tf.grad((c: tf.Tensor) => tf.sum(tf.mul(encodeRange(c, i), dyChunk)))(ctxSaved);
+              return tf.add(acc, grad);
+            });
+            acc.dispose();
+            acc = next;
+          });
+        } finally {
+          state.activeTape = outerTape;
+        }
+        return [acc];
+      },
+    };
+  });
+
   const encode = (_options: ForwardOptions): PromptFeatures => {
     if (disposed) throw new ConfigError('this prompt learner has been disposed.');
     return tf.tidy(() => {
-      const table = tf.concat([tf.reshape(context, [ctxRows, e]), fixedTable], 0);
-      let features: tf.Tensor3D;
-      if (pass === 'shared-prefix') {
-        const prefix = tf.reshape(tf.gather(table, tf.tensor1d(prefixIdx, 'int32')), [numVariants, prefixLen, e]) as tf.Tensor3D;
-        const suffix = tf.reshape(tf.gather(table, tf.tensor1d(suffixIdx, 'int32')), [numVariants, k, suffixLen, e]) as tf.Tensor4D;
-        features = encoder.encodeWithPrefix(prefix, suffix, lengths.map((l) => l - 1 - prefixLen));
-      } else {
-        const seqs = tf.reshape(tf.gather(table, tf.tensor1d(idxAll, 'int32')), [numVariants * k, fullLen, e]) as tf.Tensor3D;
-        const eot: number[] = [];
-        for (let g = 0; g < numVariants; g++) for (const l of lengths) eot.push(l - 1);
-        const flat = encoder.encodeEmbeddings(seqs, eot);
-        features = tf.reshape(flat, [numVariants, k, flat.shape[1]]) as tf.Tensor3D;
-      }
+      const features = (chunks.length === 1 ? encodeRange(context, 0) : encodeChunked(context)) as tf.Tensor3D;
       const classFeatures = tf.reshape(tf.slice(features, [0, 0, 0], [1, -1, -1]), [k, features.shape[2]]) as tf.Tensor2D;
       return { classFeatures, promptFeatures: features };
     }) as PromptFeatures;
@@ -184,7 +255,7 @@ export function createPromptLearner(options: PromptLearnerOptions): LicoPromptLe
     context,
     promptLengths: lengths,
     sharedPrefixLength: prefixLen,
-    config: { encoder: encoder.name, numContext, numVariants, variants, classTokenPosition: position, classSpecificContext: classSpecific, contextStd, suffix: options.suffix ?? '.', pass, seed },
+    config: { encoder: encoder.name, numContext, numVariants, variants, classTokenPosition: position, classSpecificContext: classSpecific, contextStd, suffix: options.suffix ?? '.', pass, seed, classChunkSize: chunkSize },
     encode,
     trainableVariables: () => [context],
     namedVariables: () => ({ 'prompt_learner.context': context }),
