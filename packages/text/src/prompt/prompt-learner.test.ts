@@ -28,8 +28,8 @@ describe('prompt learner', () => {
     const enc = createClipTextEncoder(config, 1);
     for (const classTokenPosition of ['end', 'front', 'middle'] as const) {
       for (const classSpecificContext of [false, true]) {
-        const make = (pass: 'shared-prefix' | 'truncated' | 'full', classChunkSize: number | 'auto' = 'auto') =>
-          createPromptLearner({ encoder: enc, classNames: CLASSES, numContext: 4, classTokenPosition, classSpecificContext, pass, seed: 7, classChunkSize });
+        const make = (pass: 'shared-prefix' | 'truncated' | 'full', classChunkSize?: number) =>
+          createPromptLearner({ encoder: enc, classNames: CLASSES, numContext: 4, classTokenPosition, classSpecificContext, pass, seed: 7, ...(classChunkSize ? { classChunkSize } : {}) });
         // chunked learners recompute each chunk of classes in the backward pass (customGrad)
         const learners = [make('shared-prefix'), make('truncated'), make('full'), make('shared-prefix', 1), make('shared-prefix', 3), make('full', 3)];
         expect(learners[3]!.config.classChunkSize).toBe(1);

@@ -38,13 +38,14 @@ export interface PromptLearnerOptions {
   /** Seed of the context initialisation (default 0). */
   readonly seed?: number;
   /**
-   * Classes encoded per chunk (default `'auto'`: as many as keep `M·chunk ≤ 240` prompts).
-   * When the classes do not fit one chunk, the forward pass keeps no activations and the
-   * backward pass recomputes each chunk in turn (gradient checkpointing), so memory stays bounded
-   * for many classes (e.g. K = 100 with CLIP's 12-layer encoder) at the cost of one extra forward.
-   * Values and gradients equal the unchunked pass.
+   * Classes encoded per chunk (default: all in one). With smaller chunks the forward pass keeps
+   * no activations and the backward pass recomputes each chunk in turn (gradient checkpointing),
+   * which bounds the backward pass's activation memory at the cost of one extra forward. Values
+   * and gradients equal the unchunked pass. (On tfjs-wasm a CLIP-sized encoder still runs out of
+   * its 4 GiB heap near K = 20 classes × 12 variants even when chunked, so this does not yet make
+   * K = 100 fit there.)
    */
-  readonly classChunkSize?: number | 'auto';
+  readonly classChunkSize?: number;
 }
 
 /** A {@link PromptLearner} with the details of its token layout. */
@@ -163,9 +164,8 @@ export function createPromptLearner(options: PromptLearnerOptions): LicoPromptLe
   const fixedTable = encoder.embedTokens(tokenList);
   let disposed = false;
 
-  const chunkOption = options.classChunkSize ?? 'auto';
-  if (chunkOption !== 'auto') assertPositiveInteger(chunkOption, 'classChunkSize');
-  const chunkSize = chunkOption === 'auto' ? Math.max(1, Math.floor(240 / numVariants)) : chunkOption;
+  const chunkSize = options.classChunkSize ?? k;
+  assertPositiveInteger(chunkSize, 'classChunkSize');
   const chunks: [number, number][] = [];
   for (let c0 = 0; c0 < k; c0 += chunkSize) chunks.push([c0, Math.min(k, c0 + chunkSize)]);
   const prefixIdxTensorData = prefixIdx;
