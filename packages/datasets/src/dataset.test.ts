@@ -180,11 +180,13 @@ describe('prefetch', () => {
     const s = ds.pipelineStats;
     expect(s.batches).toBe(12);
     // Only the first batch (built before anything else runs) is waited for; the other 11 were
-    // ready when asked for (each wait is just the resumption of the generator, microseconds).
+    // ready when asked for (each wait is just the resumption of the generator, microseconds here;
+    // without prefetch the consumer would wait about the whole build time, ~6 ms a batch). The
+    // bounds leave room for scheduler jitter on a busy 2-core CI machine.
     expect(s.buildMs).toBeGreaterThan(0);
     expect(s.firstWaitMs).toBeGreaterThan(0);
-    expect(s.maxWaitMs).toBeLessThan(2);
-    expect(s.waitMs).toBeLessThan(5);
+    expect(s.maxWaitMs).toBeLessThan(10);
+    expect(s.waitMs).toBeLessThan(s.buildMs / 4);
   });
 });
 
