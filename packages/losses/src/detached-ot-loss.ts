@@ -34,7 +34,9 @@ export function detachedOptimalTransportLoss(
   let iterationsOut = 0;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, y, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    const [crossT, xxT, yyT] = tf.tidy(() => [tf.matMul(x, y, false, true), tf.sum(tf.square(x), 2), tf.sum(tf.square(y), 2)]);
+    // Plain products only: tfjs-wasm's matMul with transposeA/transposeB is 10–30× slower than
+    // one on explicitly transposed operands (the transposed operands here are small).
+    const [crossT, xxT, yyT] = tf.tidy(() => [tf.matMul(x, tf.transpose(y, [0, 2, 1])), tf.sum(tf.square(x), 2), tf.sum(tf.square(y), 2)]);
     const cross = crossT!.dataSync() as Float32Array;
     const xx = xxT!.dataSync() as Float32Array;
     const yy = yyT!.dataSync() as Float32Array;
@@ -79,6 +81,7 @@ export function detachedOptimalTransportLoss(
         const [xs, ys] = saved as [tf.Tensor3D, tf.Tensor3D];
         const scale = (dy.dataSync()[0]! as number) / n;
         const dCross = new Float32Array(size);
+        const dCrossT = new Float32Array(size); // [n,q,p], for a plain (untransposed) matMul
         const dxx = new Float32Array(n * p);
         const dyy = new Float32Array(n * q);
         for (let k = 0; k < n; k++) {
@@ -94,6 +97,7 @@ export function detachedOptimalTransportLoss(
               const yUnder = yy[k * q + b]! <= floor;
               const cr = cross[o + b]!;
               dCross[o + b] = -2 * g * ra * sb;
+              dCrossT[(k * q + b) * p + a] = dCross[o + b]!;
               accX += xUnder ? g * ra * ra : g * cr * sb * ra * ra * ra;
               dyy[k * q + b] = dyy[k * q + b]! + (yUnder ? g * sb * sb : g * cr * ra * sb * sb * sb);
             }
@@ -103,7 +107,7 @@ export function detachedOptimalTransportLoss(
         return tf.tidy(() => {
           const gc = tf.tensor3d(dCross, [n, p, q]);
           const gx = tf.add(tf.matMul(gc, ys), tf.mul(xs, tf.tensor3d(dxx.map((v) => 2 * v), [n, p, 1])));
-          const gy = tf.add(tf.matMul(gc, xs, true, false), tf.mul(ys, tf.tensor3d(dyy.map((v) => 2 * v), [n, q, 1])));
+          const gy = tf.add(tf.matMul(tf.tensor3d(dCrossT, [n, q, p]), xs), tf.mul(ys, tf.tensor3d(dyy.map((v) => 2 * v), [n, q, 1])));
           return [gx, gy];
         });
       },
