@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { FileFormatError, NotFoundError } from '@lico/core';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
+import { bilinearResample } from './bilinear';
 
 /** A decoded image: RGBA, 4 bytes per pixel, row-major. */
 export interface DecodedImage {
@@ -56,23 +57,7 @@ export function toChannels(img: DecodedImage, channels: 1 | 3, height: number, w
     for (let p = 0; p < width * height; p++) for (let c = 0; c < channels; c++) out[offset + p * channels + c] = Math.round(pick(p, c));
     return;
   }
-  const sy = sh / height;
-  const sx = sw / width;
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, sh - 1);
-    const wy = fy - y0;
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, sw - 1);
-      const wx = fx - x0;
-      for (let c = 0; c < channels; c++) {
-        const top = pick(y0 * sw + x0, c) * (1 - wx) + pick(y0 * sw + x1, c) * wx;
-        const bottom = pick(y1 * sw + x0, c) * (1 - wx) + pick(y1 * sw + x1, c) * wx;
-        out[offset + (y * width + x) * channels + c] = Math.round(top * (1 - wy) + bottom * wy);
-      }
-    }
-  }
+  bilinearResample(pick, sh, sw, channels, height, width, (i, v) => {
+    out[offset + i] = Math.round(v);
+  });
 }

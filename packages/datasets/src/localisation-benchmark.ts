@@ -2,6 +2,7 @@ import { ConfigError } from '@lico/core';
 import { createDataset, type LicoDataset } from './dataset';
 import { maskBox, withLocalisation, type Box, type LocalisationDataset } from './localisation';
 import { derivedRng } from './seeds';
+import { bilinearResample } from './bilinear';
 
 /** Options of {@link createLocalisationBenchmark}. */
 export interface LocalisationBenchmarkOptions {
@@ -39,25 +40,9 @@ const TAG = 0x10ca1;
 /** Bilinear resize (half-pixel centres) of a uint8 HWC image to `dh×dw`, as floats. */
 function resize(src: Uint8Array, sh: number, sw: number, c: number, dh: number, dw: number): Float32Array {
   const out = new Float32Array(dh * dw * c);
-  const sy = sh / dh;
-  const sx = sw / dw;
-  for (let y = 0; y < dh; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, sh - 1);
-    const wy = fy - y0;
-    for (let x = 0; x < dw; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, sw - 1);
-      const wx = fx - x0;
-      for (let ch = 0; ch < c; ch++) {
-        const a = src[(y0 * sw + x0) * c + ch]! * (1 - wx) + src[(y0 * sw + x1) * c + ch]! * wx;
-        const b = src[(y1 * sw + x0) * c + ch]! * (1 - wx) + src[(y1 * sw + x1) * c + ch]! * wx;
-        out[(y * dw + x) * c + ch] = a * (1 - wy) + b * wy;
-      }
-    }
-  }
+  bilinearResample((p, ch) => src[p * c + ch]!, sh, sw, c, dh, dw, (i, v) => {
+    out[i] = v;
+  });
   return out;
 }
 
