@@ -14,29 +14,11 @@ import { useBackend } from '@lico/backends';
 import { createWideResNet } from '@lico/backbones';
 import { fashionMnist, limitedLabels } from '@lico/datasets';
 import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
-import { createMappingNet, createPromptLearner, createTemperature, hfClipTextKeys, hfClipTextShapes, loadClipTextEncoder, parseHfClipTextConfig } from '@lico/text';
-
-/** CLIP's byte-to-unicode table: the 256 base symbols of its byte-level BPE. */
-function byteSymbols() {
-  const bs = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n);
-      n += 1;
-    }
-  }
-  return cs.map((c) => String.fromCodePoint(c));
-}
+import { bytesToUnicode, createMappingNet, createPromptLearner, createTemperature, hfClipTextKeys, hfClipTextShapes, loadClipTextEncoder, parseHfClipTextConfig } from '@lico/text';
 
 /** Writes a tiny random CLIP (Hugging Face format) into `dir`. */
 async function writeTinyClip(dir) {
-  const symbols = byteSymbols();
+  const symbols = bytesToUnicode(); // the 256 base symbols of CLIP's byte-level BPE
   const merges = ['t o', 'o p</w>', 's h', 'sh i'];
   const vocab = [...symbols, ...symbols.map((s) => `${s}</w>`), ...merges.map((m) => m.replace(' ', '')), '<|startoftext|>', '<|endoftext|>'];
   writeFileSync(join(dir, 'vocab.json'), JSON.stringify(Object.fromEntries(vocab.map((t, i) => [t, i]))));

@@ -63,5 +63,5 @@ export { runCliProcess } from './run-process';
 export { quickstartRun, type QuickstartOptions, type QuickstartResult } from './pipeline/quickstart-run';
 export { evaluateRun, accuracyOf, saliencyMetrics, CLI_SALIENCY_PROTOCOL, type EvaluateRunOptions } from './pipeline/evaluate-run';
 export { explainRun, type ExplainRunOptions } from './pipeline/explain-run';
-export { loadTrainedModel, type LoadedModel } from './pipeline/load-model';
+export { loadTrainedModel, type LoadedModel, type RunEnvironmentOptions } from './pipeline/load-model';
 export { interpreterByName, renderHeatmapOverlay, renderInput, localisationScores, type ChannelNormalization } from './pipeline/saliency';

@@ -1,7 +1,7 @@
 export type { PromptableTextEncoder } from './promptable';
 export { type ClipTextConfig, CLIP_VIT_B_32_TEXT_CONFIG, validateClipTextConfig, parseHfClipTextConfig } from './transformer/config';
 export { hfClipTextKeys, hfClipTextShapes } from './transformer/weights';
-export { ClipTokenizer, type TokenizeOptions, START_OF_TEXT, END_OF_TEXT } from './tokenizer/clip-tokenizer';
+export { ClipTokenizer, type TokenizeOptions, START_OF_TEXT, END_OF_TEXT, bytesToUnicode } from './tokenizer/clip-tokenizer';
 export { htmlUnescape } from './tokenizer/html-unescape';
 export {
   type ClipTextEncoder,

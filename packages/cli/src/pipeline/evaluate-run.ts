@@ -10,12 +10,12 @@ import { insertionDeletion } from '@lico/cam';
 import type { CliIo } from '../run-cli';
 import type { EvaluationResults, LocalisationRecord, SaliencyRecord } from '../results/results-schema';
 import { firstSamples, loadDataset, type CliDataset } from './components';
-import { loadTrainedModel } from './load-model';
+import { loadTrainedModel, type RunEnvironmentOptions } from './load-model';
 import { interpreterByName, localisationScores } from './saliency';
 import { progressStream } from './train-run';
 
 /** Options of {@link evaluateRun}. */
-export interface EvaluateRunOptions {
+export interface EvaluateRunOptions extends RunEnvironmentOptions {
   /** A directory written by `lico train`. */
   readonly model: string;
   readonly dataset: string;
@@ -28,15 +28,8 @@ export interface EvaluateRunOptions {
   readonly stepSize: number;
   readonly batchSize: number;
   readonly seed: number;
-  readonly backend: string;
-  readonly dataDir?: string;
-  readonly download?: boolean;
-  readonly threads?: number;
   /** Output file (default `<model>/evaluation.json`). */
   readonly out?: string;
-  readonly quiet: boolean;
-  /** Skip selecting the backend (the caller already did). */
-  readonly backendReady?: boolean;
   /** Accuracy already measured on the same images with the same weights (skips that pass). */
   readonly knownAccuracy?: { readonly accuracy: number; readonly count: number };
 }

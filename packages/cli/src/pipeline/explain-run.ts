@@ -10,11 +10,11 @@ import { useBackend } from '@lico/backends';
 import type { CliIo } from '../run-cli';
 import type { ExplanationItem, ExplanationsIndex } from '../results/results-schema';
 import { loadDataset } from './components';
-import { loadTrainedModel } from './load-model';
+import { loadTrainedModel, type RunEnvironmentOptions } from './load-model';
 import { interpreterByName, renderHeatmapOverlay, renderInput } from './saliency';
 
 /** Options of {@link explainRun}. */
-export interface ExplainRunOptions {
+export interface ExplainRunOptions extends RunEnvironmentOptions {
   readonly model: string;
   /** A dataset spec; its test split is used. */
   readonly images: string;
@@ -22,14 +22,8 @@ export interface ExplainRunOptions {
   readonly count: number;
   /** Seed of the choice of images (the same seed picks the same images for every model). */
   readonly seed: number;
-  readonly backend: string;
-  readonly dataDir?: string;
-  readonly download?: boolean;
-  readonly threads?: number;
   /** Output directory (default `<model>/explanations`). */
   readonly out?: string;
-  readonly quiet: boolean;
-  readonly backendReady?: boolean;
 }
 
 /** Explains `count` test images with each interpreter and writes PNGs + `explanations.json`. */

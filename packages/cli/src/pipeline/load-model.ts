@@ -37,3 +37,19 @@ export async function loadTrainedModel(dir: string): Promise<LoadedModel> {
   }
   return { model, results, dir: root };
 }
+
+/** Where a run gets its backend and data; shared by the commands that load a trained model. */
+export interface RunEnvironmentOptions {
+  /** Backend name for `useBackend` (`auto`, `wasm`, `cpu`, `tensorflow`). */
+  readonly backend: string;
+  /** Dataset root (else LICO_DATA_DIR, the cache, Debian's files). */
+  readonly dataDir?: string;
+  /** Allow downloading the dataset into the cache. */
+  readonly download?: boolean;
+  /** wasm threads. */
+  readonly threads?: number;
+  /** No progress output. */
+  readonly quiet: boolean;
+  /** Skip selecting the backend (the caller already did). */
+  readonly backendReady?: boolean;
+}

@@ -11,8 +11,11 @@ export const END_OF_TEXT = '<|endoftext|>';
 /** CLIP's split pattern (case-insensitive; the text is lower-cased before). */
 const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+/giu;
 
-/** GPT-2/CLIP's reversible map from the 256 byte values to printable characters. */
-function bytesToUnicode(): string[] {
+/**
+ * GPT-2/CLIP's reversible map from the 256 byte values to printable characters: entry `b` is the
+ * base symbol of byte `b` in the byte-level BPE (useful to build a vocabulary in that format).
+ */
+export function bytesToUnicode(): string[] {
   const bs: number[] = [];
   for (let i = 33; i <= 126; i++) bs.push(i);
   for (let i = 161; i <= 172; i++) bs.push(i);
