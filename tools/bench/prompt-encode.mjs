@@ -116,6 +116,7 @@ const out = {
   naiveMeasuredClasses: naiveClasses,
   threads,
   backend: tf.getBackend(),
+  peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   ...(torch ? { torchNaivePerClassMs: (1000 * median(torch.seconds)) / torch.classes, torchVersion: torch.torch } : {}),
 };
 console.log(JSON.stringify(out));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipTextConfig } from './config';
+import { checkpoint } from './checkpoint';
 import { frozenLinear2d, matMulAB, swapLast } from './matmul';
 import { quickGelu } from './quick-gelu';
 import type { ClipBlockWeights, ClipTextWeights } from './weights';
@@ -45,16 +46,24 @@ function mlp(x: tf.Tensor, w: ClipBlockWeights, config: ClipTextConfig): tf.Tens
   return tf.add(x, linear(activation(linear(h, w.fc1W, w.fc1WT, w.fc1B), config.hiddenAct), w.fc2W, w.fc2WT, w.fc2B));
 }
 
-/** Causal mask `[L,L]`: 0 on and below the diagonal, -1e9 above (cached per length). */
+/** The MLP half of a block as its own checkpointed op (halves the backward pass's peak memory). */
+function checkpointedMlp(x: tf.Tensor, w: ClipBlockWeights, config: ClipTextConfig): tf.Tensor {
+  return checkpoint((xi: tf.Tensor) => mlp(xi, w, config))(x);
+}
+
+/**
+ * Causal mask `[L,L]`: 0 on and below the diagonal, -1e9 above (values cached per length; a new
+ * tensor per call, because checkpointed blocks recompute after the caller's scope has ended).
+ */
 const maskCache = new Map<number, Float32Array>();
-function causalMaskData(l: number): Float32Array {
+function causalMask(l: number): tf.Tensor2D {
   let m = maskCache.get(l);
   if (!m) {
     m = new Float32Array(l * l);
     for (let i = 0; i < l; i++) for (let j = i + 1; j < l; j++) m[i * l + j] = NEG;
     maskCache.set(l, m);
   }
-  return m;
+  return tf.tensor2d(m, [l, l]);
 }
 
 /**
@@ -79,13 +88,16 @@ function blocksFull(x: tf.Tensor, weights: ClipTextWeights, config: ClipTextConf
   const [b, l, e] = x.shape as [number, number, number];
   const heads = config.heads;
   const dh = e / heads;
-  const mask = tf.tensor2d(causalMaskData(l), [l, l]);
   for (const w of weights.blocks) {
-    const h = layerNorm(x, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-    const [q, k, v] = splitHeads(linear(h, w.qkvW, w.qkvWT, w.qkvB), b, l, heads, dh);
-    const scores = tf.add(matMulAB(q, swapLast(k)), mask); // [B,h,L,L]
-    const att = mergeHeads(matMulAB(tf.softmax(scores), v), b, l, e);
-    x = mlp(tf.add(x, linear(att, w.outW, w.outWT, w.outB)), w, config);
+    // attention and MLP as checkpointed ops: bounded memory in the backward pass (see checkpoint.ts)
+    x = checkpoint((xi: tf.Tensor) => {
+      const h = layerNorm(xi, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
+      const [q, k, v] = splitHeads(linear(h, w.qkvW, w.qkvWT, w.qkvB), b, l, heads, dh);
+      const scores = tf.add(matMulAB(q, swapLast(k)), causalMask(l)); // [B,h,L,L]
+      const att = mergeHeads(matMulAB(tf.softmax(scores), v), b, l, e);
+      return tf.add(xi, linear(att, w.outW, w.outWT, w.outB));
+    })(x);
+    x = checkpointedMlp(x, w, config);
   }
   return x;
 }
@@ -136,34 +148,41 @@ export function runPrefixed(
     const dh = e / heads;
     let xp: tf.Tensor = tf.add(prefix, tf.slice(weights.positionEmbedding, [0, 0], [p, -1])); // [G,P,E]
     let xs: tf.Tensor = tf.reshape(tf.add(suffix, tf.slice(weights.positionEmbedding, [p, 0], [s, -1])), [g * b, s, e]);
-    const maskP = tf.tensor2d(causalMaskData(p), [p, p]);
-    const maskS = tf.tensor2d(causalMaskData(s), [s, s]);
     weights.blocks.forEach((w, layer) => {
-      const last = layer === weights.blocks.length - 1;
-      // prefix: ordinary causal attention within the prefix
-      const hp = layerNorm(xp, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-      const [qp, kp, vp] = splitHeads(linear(hp, w.qkvW, w.qkvWT, w.qkvB), g, p, heads, dh); // [G,h,P,dh]
-      // suffix: attends to the whole prefix and causally to itself
-      const hs = layerNorm(xs, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
-      const [qs, ks, vs] = splitHeads(linear(hs, w.qkvW, w.qkvWT, w.qkvB), g * b, s, heads, dh); // [G*B,h,S,dh]
-      // scores against the prefix: q [G*B,h,S,dh] as [G,h,B*S,dh] times kp [G,h,P,dh]^T
-      const qg = tf.reshape(tf.transpose(tf.reshape(qs, [g, b, heads, s * dh]), [0, 2, 1, 3]), [g, heads, b * s, dh]);
-      const sp = tf.transpose(tf.reshape(matMulAB(qg, swapLast(kp)), [g, heads, b, s * p]), [0, 2, 1, 3]); // [G,B,h,S*P]
-      const ss = tf.add(matMulAB(qs, swapLast(ks)), maskS); // [G*B,h,S,S]
-      const probs = tf.softmax(tf.concat([tf.reshape(sp, [g * b, heads, s, p]), ss], 3)); // [G*B,h,S,P+S]
-      const pp = tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, p]);
-      const ps = tf.slice(probs, [0, 0, 0, p], [-1, -1, -1, s]);
-      const ppg = tf.reshape(tf.transpose(tf.reshape(pp, [g, b, heads, s * p]), [0, 2, 1, 3]), [g, heads, b * s, p]);
-      const fromPrefix = matMulAB(ppg, vp); // [G,h,B*S,dh]
-      const fromPrefixB = tf.reshape(tf.transpose(tf.reshape(fromPrefix, [g, heads, b, s * dh]), [0, 2, 1, 3]), [g * b, heads, s, dh]);
-      const fromSuffix = matMulAB(ps, vs);
-      const attS = tf.add(fromPrefixB, fromSuffix);
-      xs = mlp(tf.add(xs, linear(mergeHeads(attS, g * b, s, e), w.outW, w.outWT, w.outB)), w, config);
-      if (!last) {
+      // Attention and MLP are checkpointed ops (bounded backward memory, see checkpoint.ts). The suffix
+      // block recomputes the prefix's keys and values (G·P tokens, small next to G·B·S).
+      const prefixKv = (xpi: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] => {
+        const hp = layerNorm(xpi, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
+        return splitHeads(linear(hp, w.qkvW, w.qkvWT, w.qkvB), g, p, heads, dh); // [G,h,P,dh]
+      };
+      const xsNext = checkpoint((xsi: tf.Tensor, xpi: tf.Tensor) => {
+        const [, kp, vp] = prefixKv(xpi);
+        // suffix: attends to the whole prefix and causally to itself
+        const hs = layerNorm(xsi, w.ln1Gamma, w.ln1Beta, config.layerNormEps);
+        const [qs, ks, vs] = splitHeads(linear(hs, w.qkvW, w.qkvWT, w.qkvB), g * b, s, heads, dh); // [G*B,h,S,dh]
+        // scores against the prefix: q [G*B,h,S,dh] as [G,h,B*S,dh] times kp [G,h,P,dh]^T
+        const qg = tf.reshape(tf.transpose(tf.reshape(qs, [g, b, heads, s * dh]), [0, 2, 1, 3]), [g, heads, b * s, dh]);
+        const sp = tf.transpose(tf.reshape(matMulAB(qg, swapLast(kp)), [g, heads, b, s * p]), [0, 2, 1, 3]); // [G,B,h,S*P]
+        const ss = tf.add(matMulAB(qs, swapLast(ks)), causalMask(s)); // [G*B,h,S,S]
+        const probs = tf.softmax(tf.concat([tf.reshape(sp, [g * b, heads, s, p]), ss], 3)); // [G*B,h,S,P+S]
+        const pp = tf.slice(probs, [0, 0, 0, 0], [-1, -1, -1, p]);
+        const ps = tf.slice(probs, [0, 0, 0, p], [-1, -1, -1, s]);
+        const ppg = tf.reshape(tf.transpose(tf.reshape(pp, [g, b, heads, s * p]), [0, 2, 1, 3]), [g, heads, b * s, p]);
+        const fromPrefix = matMulAB(ppg, vp); // [G,h,B*S,dh]
+        const fromPrefixB = tf.reshape(tf.transpose(tf.reshape(fromPrefix, [g, heads, b, s * dh]), [0, 2, 1, 3]), [g * b, heads, s, dh]);
+        const attS = tf.add(fromPrefixB, matMulAB(ps, vs));
+        return tf.add(xsi, linear(mergeHeads(attS, g * b, s, e), w.outW, w.outWT, w.outB));
+      })(xs, xp);
+      if (layer < weights.blocks.length - 1) {
         // the prefix's own outputs are only needed as keys/values of the next block
-        const attP = matMulAB(tf.softmax(tf.add(matMulAB(qp, swapLast(kp)), maskP)), vp);
-        xp = mlp(tf.add(xp, linear(mergeHeads(attP, g, p, e), w.outW, w.outWT, w.outB)), w, config);
+        xp = checkpoint((xpi: tf.Tensor) => {
+          const [qp, kp, vp] = prefixKv(xpi);
+          const attP = matMulAB(tf.softmax(tf.add(matMulAB(qp, swapLast(kp)), causalMask(p))), vp);
+          return tf.add(xpi, linear(mergeHeads(attP, g, p, e), w.outW, w.outWT, w.outB));
+        })(xp);
+        xp = checkpointedMlp(xp, w, config);
       }
+      xs = checkpointedMlp(xsNext, w, config);
     });
     const positions: number[] = [];
     for (let gi = 0; gi < g; gi++) for (const pos of eotPositions) positions.push(pos);
