@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRng } from '@lico/core';
-import { optimalTransportLoss, optimalTransportLossWithPlan } from '@lico/losses';
+import { optimalTransportLoss, optimalTransportLossWithPlan, otWasmAvailable } from '@lico/losses';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -90,11 +90,20 @@ for (let i = 0; i < 10; i++) {
   tf.tidy(() => f(x, y).dataSync());
   forward.push(performance.now() - t);
 }
+// the TypeScript fallback path (implementation 'js'), for comparison
+const jsStep = () => tf.dispose(tf.grads((a, b) => optimalTransportLoss(a, b, { implementation: 'js' }))([x, y]));
+jsStep();
+const jsTimes = [];
+for (let i = 0; i < 10; i++) {
+  const t = performance.now();
+  jsStep();
+  jsTimes.push(performance.now() - t);
+}
 x.dispose();
 y.dispose();
 const oursMs = median(ours);
 const refMs = median(reference);
-log(`ours: median ${oursMs.toFixed(2)} ms (min ${Math.min(...ours).toFixed(2)}), forward only ${median(forward).toFixed(2)} ms, ${ourIterations} iterations, loss ${ourLoss}`);
+log(`ours (implementation ${otWasmAvailable() ? 'wasm-simd' : 'js'}): median ${oursMs.toFixed(2)} ms (min ${Math.min(...ours).toFixed(2)}), forward only ${median(forward).toFixed(2)} ms, ${ourIterations} iterations, loss ${ourLoss}`);
 log(`PyTorch: median ${refMs.toFixed(2)} ms (min ${Math.min(...reference).toFixed(2)}), ${ready.iterations} iterations, loss ${ready.loss}`);
 const result = {
   bench: 'ot-loss',
@@ -104,6 +113,7 @@ const result = {
   ratio: round(refMs / oursMs),
   referenceName: `PyTorch ${ready.torch} log-domain Sinkhorn (no_grad plan) + autograd, ${threads} thread(s)`,
   backend,
+  implementation: otWasmAvailable() ? 'wasm-simd' : 'js',
   threads,
   runs,
   sizes: { N, P, Q, D },
@@ -111,6 +121,7 @@ const result = {
   loss: { ours: ourLoss, reference: ready.loss },
   minMs: { ours: round(Math.min(...ours)), reference: round(Math.min(...reference)), ratio: round(Math.min(...reference) / Math.min(...ours)) },
   oursForwardMs: round(median(forward)),
+  oursJsImplementationMs: round(median(jsTimes)),
   loadAverage: os.loadavg().map(round),
   note: 'measured under shared load (other engineers on the same 2 cores); runs interleaved',
 };

@@ -25,9 +25,9 @@ describe('alignment-loss plugins', () => {
     const x = inputs();
     expect(optimalTransport.specificationVersion).toBe('v1');
     expect(optimalTransport.name).toBe('optimal-transport');
-    expect(optimalTransport.config).toEqual({ epsilon: 0.1, maxIterations: 100, tolerance: 1e-3, differentiablePlan: false });
+    expect(optimalTransport.config).toEqual({ epsilon: 0.1, maxIterations: 100, tolerance: 1e-3, differentiablePlan: false, implementation: 'auto' });
     const custom = createOptimalTransportLoss({ epsilon: 0.05, maxIterations: 10, tolerance: 0, differentiablePlan: true });
-    expect(custom.config).toEqual({ epsilon: 0.05, maxIterations: 10, tolerance: 0, differentiablePlan: true });
+    expect(custom.config).toEqual({ epsilon: 0.05, maxIterations: 10, tolerance: 0, differentiablePlan: true, implementation: 'auto' });
     expectClose(optimalTransport.compute(x), optimalTransportLoss(x.imagePoints, x.textPoints));
     expectClose(custom.compute(x), optimalTransportLoss(x.imagePoints, x.textPoints, { epsilon: 0.05, maxIterations: 10, tolerance: 0, differentiablePlan: true }));
     await expectNoLeaks(() => custom.compute(x));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertPositive, assertPositiveInteger, assertRank, ConfigError, formatShape, NonFiniteError, ShapeError } from '@lico/core';
+import { type OtImplementation, resolveOtKernels, wasmSinkhorn } from './ot-wasm';
 import { sinkhornKernel } from './sinkhorn-kernel';
 
 /** Options of {@link sinkhorn} (also accepted by the optimal-transport loss). */
@@ -22,6 +23,12 @@ export interface SinkhornOptions {
    * (default false: the plan is computed off the tape, much faster, and carries no gradient).
    */
   readonly differentiable?: boolean;
+  /**
+   * Which code runs the off-tape iterations (and, in the optimal-transport loss, the cost and its
+   * backward pass): `'auto'` (default: WebAssembly SIMD kernels where they compile, else
+   * TypeScript), `'wasm-simd'` or `'js'`. Same results to float32 rounding. See {@link OtImplementation}.
+   */
+  readonly implementation?: OtImplementation;
 }
 
 /** Result of {@link sinkhorn}. */
@@ -42,6 +49,7 @@ export interface ResolvedSinkhornOptions {
   readonly epsilon: number;
   readonly maxIterations: number;
   readonly tolerance: number;
+  readonly implementation: OtImplementation;
 }
 
 /** Fills in defaults and validates the numeric options (throws {@link ConfigError}). */
@@ -54,7 +62,9 @@ export function resolveSinkhornOptions(options: SinkhornOptions = {}): ResolvedS
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new ConfigError(`sinkhorn option tolerance must be a finite number >= 0, got ${tolerance}.`);
   }
-  return { epsilon, maxIterations, tolerance };
+  const implementation = options.implementation ?? 'auto';
+  resolveOtKernels(implementation); // validates the name (and availability of 'wasm-simd')
+  return { epsilon, maxIterations, tolerance, implementation };
 }
 
 function logWeights(w: tf.Tensor2D | undefined, n: number, k: number, what: string): Float64Array {
@@ -114,7 +124,7 @@ export function prepareMarginals(
  */
 export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): SinkhornResult {
   assertRank(cost, 3, 'cost');
-  const { epsilon, maxIterations, tolerance } = resolveSinkhornOptions(options);
+  const { epsilon, maxIterations, tolerance, implementation } = resolveSinkhornOptions(options);
   const [n, p, q] = cost.shape;
   if (n === 0 || p === 0 || q === 0) throw new ShapeError(`cost must be non-empty, got shape ${formatShape(cost.shape)}.`);
   const { logMu, logNu } = prepareMarginals(options, n, p, q);
@@ -125,7 +135,9 @@ export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): Sink
     }
   }
   if (options.differentiable === true) return sinkhornOnTape(cost, logMu, logNu, epsilon, maxIterations, tolerance);
-  const out = sinkhornKernel({ cost: data, n, p, q, logMu, logNu, epsilon, maxIterations, tolerance });
+  const input = { cost: data, n, p, q, logMu, logNu, epsilon, maxIterations, tolerance };
+  const kernels = resolveOtKernels(implementation);
+  const out = kernels ? wasmSinkhorn(kernels, input) : sinkhornKernel(input);
   return { plan: tf.tensor3d(out.plan, [n, p, q], 'float32'), iterations: out.iterations, change: out.lastChange };
 }
 
