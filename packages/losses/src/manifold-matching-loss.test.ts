@@ -1,22 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { ConfigError, NonFiniteError, ShapeError, UnknownNameError } from '@lico/core';
-import { expectClose, expectNoLeaks, gradientCheck, loadGolden, useCpuBackend } from '@lico/testing';
+import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lossesGolden } from './__golden__/losses-golden';
 import { DEFAULT_TEMPERATURE, manifoldMatchingLoss, pairwiseDistances, type ManifoldMatchingSign } from './manifold-matching-loss';
 
-interface MmCase {
-  shape: [number, number, number];
-  temperature: number;
-  sign: ManifoldMatchingSign;
-  imageEmbeddings: number[];
-  textEmbeddings: number[];
-  loss: number;
-  gradImageEmbeddings: number[];
-  gradTextEmbeddings: number[];
-  gradTemperature: number;
-}
-const golden = loadGolden<{ manifoldMatching: MmCase[] }>(new URL('./__golden__/losses.json', import.meta.url));
+const golden = lossesGolden;
 
 beforeAll(useCpuBackend);
 

@@ -1,29 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { NonFiniteError, ShapeError } from '@lico/core';
-import { expectClose, expectNoLeaks, gradientCheck, loadGolden, useCpuBackend } from '@lico/testing';
+import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lossesGolden } from './__golden__/losses-golden';
 import { l2Normalize } from './l2-normalize';
 import { optimalTransportLoss, optimalTransportLossWithPlan } from './optimal-transport-loss';
 import { normalizedSquaredCost } from './normalized-squared-cost';
 import { squaredEuclideanCost } from './squared-euclidean-cost';
 
-interface OtCase {
-  shape: [number, number, number, number];
-  epsilon: number;
-  maxIterations: number;
-  tolerance: number;
-  differentiablePlan: boolean;
-  imagePoints: number[];
-  textPoints: number[];
-  loss: number;
-  iterations: number;
-  gradImagePoints: number[];
-  gradTextPoints: number[];
-  sourceWeights?: number[];
-  targetWeights?: number[];
-}
-const golden = loadGolden<{ optimalTransport: OtCase[] }>(new URL('./__golden__/losses.json', import.meta.url));
+const golden = lossesGolden;
 
 beforeAll(useCpuBackend);
 

@@ -1,24 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { ConfigError, NonFiniteError, ShapeError } from '@lico/core';
-import { expectClose, expectNoLeaks, loadGolden, useCpuBackend } from '@lico/testing';
+import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lossesGolden } from './__golden__/losses-golden';
 import { sinkhorn } from './sinkhorn';
 import { sinkhornKernel } from './sinkhorn-kernel';
 
-interface OtCase {
-  shape: [number, number, number, number];
-  epsilon: number;
-  maxIterations: number;
-  tolerance: number;
-  differentiablePlan: boolean;
-  cost: number[];
-  plan: number[];
-  iterations: number;
-  sourceWeights?: number[];
-  targetWeights?: number[];
-}
-const golden = loadGolden<{ optimalTransport: OtCase[] }>(new URL('./__golden__/losses.json', import.meta.url));
+const golden = lossesGolden;
 
 beforeAll(useCpuBackend);
 

@@ -1,41 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '@lico/core';
-import { expectClose, expectNoLeaks, loadGolden } from '@lico/testing';
+import { expectClose, expectNoLeaks } from '@lico/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifoldMatchingLoss, type ManifoldMatchingSign } from './manifold-matching-loss';
+import { lossesGolden } from './__golden__/losses-golden';
+import { manifoldMatchingLoss } from './manifold-matching-loss';
 import { optimalTransportLoss, optimalTransportLossWithPlan } from './optimal-transport-loss';
 import { sinkhorn } from './sinkhorn';
 
-interface Golden {
-  optimalTransport: {
-    shape: [number, number, number, number];
-    epsilon: number;
-    maxIterations: number;
-    tolerance: number;
-    differentiablePlan: boolean;
-    imagePoints: number[];
-    textPoints: number[];
-    loss: number;
-    iterations: number;
-    gradImagePoints: number[];
-    gradTextPoints: number[];
-    sourceWeights?: number[];
-    targetWeights?: number[];
-  }[];
-  manifoldMatching: {
-    shape: [number, number, number];
-    temperature: number;
-    sign: ManifoldMatchingSign;
-    imageEmbeddings: number[];
-    textEmbeddings: number[];
-    loss: number;
-    gradImageEmbeddings: number[];
-    gradTextEmbeddings: number[];
-    gradTemperature: number;
-  }[];
-}
-const golden = loadGolden<Golden>(new URL('./__golden__/losses.json', import.meta.url));
+const golden = lossesGolden;
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
