@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convPadded, outputFromOps, padOrCrop, type WasmBackendLike } from './kernel-utils';
+import { heapViewsAvailable, withHeapView } from './heap-view';
+import { jsPass } from './js-pass';
+import { outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Conv2DBackpropFilter` for wasm (the stock backend has none): the filter gradient of a conv2d.
  *
- * dW[i,j,c,o] = Σ_{b,p,q} x[b, p·s + i − padTop, q·s + j − padLeft, c] · dy[b,p,q,o] is a forward
- * convolution (XNNPACK) of the transposed input `[Cin,H,W,B]` with the transposed output
- * gradient `[Ho,Wo,B,Cout]` as the filter, dilated by the stride; a plain matMul for 1×1 filters.
+ * dW[i,j,c,o] = Σ_{b,p,q} x[b, p·s + i − padTop, q·s + j − padLeft, c] · dy[b,p,q,o]. One
+ * JavaScript pass writes the zero-padded input, split into its s×s stride phases and transposed to
+ * `[phase, Cin, positions]`; the output gradient, zero-padded to the phase grid, is
+ * `[positions, Cout]`. On that grid every filter tap (i, j) is a fixed shift of the positions, so
+ * each tap is one plain 2-D matMul (XNNPACK) of a shifted `[Cin, positions]` window of the first
+ * (a view of the wasm memory, no copy) with the second (packed once by XNNPACK for all taps).
  */
 export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
@@ -17,23 +22,91 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
   return outputFromOps(args.backend as WasmBackendLike, [x, dy], (xt, dyt) => conv2dFilterGrad(xt as tf.Tensor4D, dyt as tf.Tensor4D, info));
 }
 
+/** Positions per block of the transposing pass (its reads and writes stay in cache). */
+const BLOCK = 64;
+
+/**
+ * The padded, phase-split, transposed input as one flat tensor of `py·px·c·plane + tail` elements:
+ * `out[((ry·px + rx)·c + ch)·plane + (n·hq + u)·wq + v] = x[n, u·sh + ry − top, v·sw + rx − left, ch]`
+ * (0 outside x) for ry < py, rx < px, u < hq, v < wq; the `tail` elements after it are 0.
+ */
+function phaseSplitTransposed(x: tf.Tensor4D, sh: number, sw: number, py: number, px: number, hq: number, wq: number, top: number, left: number, tail: number): tf.Tensor {
+  const [b, h, w, c] = x.shape;
+  const plane = b * hq * wq;
+  const total = py * px * c * plane;
+  return jsPass([total + tail], [x], (out, [xv]) => {
+    const src = new Int32Array(BLOCK);
+    let filled = 0;
+    let blockStart = 0;
+    const flush = (): void => {
+      for (let ch = 0; ch < c; ch++) {
+        const base = blockStart + ch * plane;
+        for (let k = 0; k < filled; k++) {
+          const s = src[k]!;
+          out[base + k] = s < 0 ? 0 : xv![s + ch]!;
+        }
+      }
+      blockStart += filled;
+      filled = 0;
+    };
+    for (let ry = 0; ry < py; ry++) {
+      for (let rx = 0; rx < px; rx++) {
+        blockStart = (ry * px + rx) * c * plane;
+        for (let n = 0; n < b; n++) {
+          for (let u = 0; u < hq; u++) {
+            const yy = u * sh + ry - top;
+            const rowOk = yy >= 0 && yy < h;
+            const rowBase = (n * h + yy) * w;
+            for (let v = 0; v < wq; v++) {
+              const xx = v * sw + rx - left;
+              src[filled++] = rowOk && xx >= 0 && xx < w ? (rowBase + xx) * c : -1;
+              if (filled === BLOCK) flush();
+            }
+          }
+        }
+        flush();
+      }
+    }
+    out.fill(0, total);
+  });
+}
+
+/**
+ * `a · d` where `a` is the `[rows, cols]` window of the flat tensor `flat` starting at `offset`: on
+ * wasm a view of its memory handed straight to the matMul kernel (no copy); elsewhere a slice.
+ */
+function windowMatMul(flat: tf.Tensor, offset: number, rows: number, cols: number, d: tf.Tensor): tf.Tensor {
+  if (!heapViewsAvailable()) return tf.matMul(tf.reshape(tf.slice(flat, offset, rows * cols), [rows, cols]), d);
+  const backend = tf.backend();
+  const kernel = tf.getKernel('BatchMatMul', 'wasm');
+  if (!kernel) throw new Error('wasm backend has no BatchMatMul kernel');
+  const out = withHeapView(backend, flat, offset, [rows, cols], (a) => kernel.kernelFunc({ inputs: { a, b: d }, backend: backend as never, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo);
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
 /** The filter gradient from the conv info (also used by tests). */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b } = info;
   const { top, left } = info.padInfo;
-  const [, h, w] = x.shape;
-  // Rows of x that the convolution reads: −padTop … (ho−1)·sh + kh − 1 − padTop (pad or crop to them).
-  const bottom = (ho - 1) * sh + kh - top - h;
-  const right = (wo - 1) * sw + kw - left - w;
-  if (kh === 1 && kw === 1) {
-    const xp = padOrCrop(x, top, bottom, left, right);
-    // 1×1: pick the sampled pixels, then one matMul over all positions.
-    const xs = sh > 1 || sw > 1 ? tf.stridedSlice(xp, [0, 0, 0, 0], xp.shape, [1, sh, sw, 1]) : xp;
-    const g = tf.matMul(tf.reshape(xs, [b * ho * wo, cin]), tf.reshape(dy, [b * ho * wo, cout]), true, false);
-    return tf.reshape(g, [1, 1, cin, cout]);
+  // Phase grid: tap (i, j) reads phase (i mod s, j mod s) shifted by (⌊i/s⌋, ⌊j/s⌋) on a hq×wq grid per image.
+  const my = Math.floor((kh - 1) / sh);
+  const mx = Math.floor((kw - 1) / sw);
+  const hq = ho + my;
+  const wq = wo + mx;
+  const py = Math.min(sh, kh);
+  const px = Math.min(sw, kw);
+  const plane = b * hq * wq;
+  const maxShift = my * wq + mx;
+  const xt = phaseSplitTransposed(x, sh, sw, py, px, hq, wq, top, left, maxShift);
+  // dy on the grid, zero beyond ho×wo: a shifted window row that runs past its channel's positions
+  // (into the next channel or the zero tail) only meets those zeros.
+  const d = tf.reshape(my > 0 || mx > 0 ? tf.pad(dy, [[0, 0], [0, my], [0, mx], [0, 0]]) : dy, [plane, cout]);
+  const taps: tf.Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const offset = ((i % sh) * px + (j % sw)) * cin * plane + Math.floor(i / sh) * wq + Math.floor(j / sw);
+      taps.push(windowMatMul(xt, offset, cin, plane, d));
+    }
   }
-  const xt = tf.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, B]
-  const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]
-  const g = convPadded(xt, f, top, bottom, left, right, [sh, sw]); // [Cin, kh, kw, Cout]
-  return tf.transpose(g, [1, 2, 0, 3]);
+  return tf.reshape(taps.length === 1 ? taps[0]! : tf.stack(taps), [kh, kw, cin, cout]);
 }

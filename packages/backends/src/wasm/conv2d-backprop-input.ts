@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { jsPass } from './js-pass';
 import { convPadded, outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Conv2DBackpropInput` for wasm, replacing the stock kernel (correct but ~10× slower than a
- * forward convolution): the input gradient of a conv2d as one forward convolution (XNNPACK).
+ * forward convolution, single-threaded): the input gradient of a conv2d.
  *
- * With stride s, input row y = p·s + i − padTop, so each of the s×s output phases
- * r = (y + padTop) mod s is a stride-1 correlation of dy with the sub-filter W[r + s·m]. All
- * phases run as one stride-1 convolution with a flipped filter bank `[K,K,Cout,s·s·Cin]`
- * (K = ⌈k/s⌉, zero-padded); the phases are then interleaved by reshape/transpose and cropped.
- * With s = 1 this is the classic flipped-filter convolution.
+ * Stride 1: one forward convolution (XNNPACK) of dy with the spatially flipped, in/out-swapped
+ * filter (1×1: one matMul). Stride > 1: one plain matMul `dy·Wᵀ` gives every output pixel's
+ * contribution to its kh×kw input window, and one JavaScript pass adds them up (col2im); this beat
+ * both inserting zeros and a per-phase filter bank.
  */
 export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -20,28 +20,69 @@ export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; b
   return outputFromOps(args.backend as WasmBackendLike, [dy, filter], (dyt, wt) => conv2dInputGrad(dyt as tf.Tensor4D, wt as tf.Tensor4D, info));
 }
 
+/**
+ * `(tap, output position)` pairs of one spatial axis: for each input row y, the taps i and output
+ * rows p with `p·s + i − pad = y`.
+ */
+function axisTaps(n: number, k: number, s: number, pad: number, outN: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let y = 0; y < n; y++) {
+    const pairs: number[] = [];
+    for (let i = 0; i < k; i++) {
+      const t = y + pad - i;
+      if (t >= 0 && t % s === 0 && t / s < outN) pairs.push(i, t / s);
+    }
+    out.push(Int32Array.from(pairs));
+  }
+  return out;
+}
+
+/**
+ * col2im in one JavaScript pass: `dx[b,y,x,c] = Σ z[b,p,q,i,j,c]` over the taps with
+ * `p·sh + i − top = y`, `q·sw + j − left = x` (z is `[B·Ho·Wo, kh·kw·Cin]`).
+ */
+function col2im(z: tf.Tensor, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outHeight: ho, outWidth: wo, batchSize: b, inHeight: h, inWidth: w } = info;
+  const rows = axisTaps(h, kh, sh, info.padInfo.top, ho);
+  const cols = axisTaps(w, kw, sw, info.padInfo.left, wo);
+  const tapSize = kw * cin;
+  const rowSize = kh * tapSize;
+  return jsPass([b, h, w, cin], [z], (out, [zv]) => {
+    let o = 0;
+    for (let n = 0; n < b; n++) {
+      for (let y = 0; y < h; y++) {
+        const ry = rows[y]!;
+        for (let x = 0; x < w; x++, o += cin) {
+          const rx = cols[x]!;
+          let first = true;
+          for (let a = 0; a < ry.length; a += 2) {
+            for (let c = 0; c < rx.length; c += 2) {
+              const src = ((n * ho + ry[a + 1]!) * wo + rx[c + 1]!) * rowSize + ry[a]! * tapSize + rx[c]! * cin;
+              if (first) for (let k = 0; k < cin; k++) out[o + k] = zv![src + k]!;
+              else for (let k = 0; k < cin; k++) out[o + k] += zv![src + k]!;
+              first = false;
+            }
+          }
+          if (first) out.fill(0, o, o + cin);
+        }
+      }
+    }
+  }) as tf.Tensor4D;
+}
+
 /** The input gradient from the conv info (also used by tests). */
 export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b, inHeight: h, inWidth: wi } = info;
   const { top, left } = info.padInfo;
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === wi) {
-    return tf.reshape(tf.matMul(tf.reshape(dy, [b * ho * wo, cout]), tf.reshape(w, [cin, cout]), false, true), [b, h, wi, cin]);
+  if (sh > 1 || sw > 1) {
+    // Strided: every output pixel's contribution is one row of dy·Wᵀ; scatter-add them (col2im).
+    const wt = tf.transpose(tf.reshape(w, [kh * kw * cin, cout]));
+    return col2im(tf.matMul(tf.reshape(dy, [b * ho * wo, cout]), wt), info);
   }
-  const khp = Math.ceil(kh / sh);
-  const kwp = Math.ceil(kw / sw);
-  // Filter bank: bank[m', n', o, (ry, rx, c)] = W[ry + sh·(khp−1−m'), rx + sw·(kwp−1−n'), c, o].
-  let wp: tf.Tensor = w;
-  if (khp * sh !== kh || kwp * sw !== kw) wp = tf.pad(w, [[0, khp * sh - kh], [0, kwp * sw - kw], [0, 0], [0, 0]]);
-  wp = tf.reshape(wp, [khp, sh, kwp, sw, cin, cout]);
-  if (khp > 1 || kwp > 1) wp = tf.reverse(wp, [0, 2]);
-  const bank = tf.reshape(tf.transpose(wp, [0, 2, 5, 1, 3, 4]), [khp, kwp, cout, sh * sw * cin]) as tf.Tensor4D;
-  // Phase rows Y = 0 … yn−1 cover u = y + padTop ∈ [padTop, padTop + h).
-  const yn = Math.ceil((h + top) / sh);
-  const xn = Math.ceil((wi + left) / sw);
-  const z = convPadded(dy, bank, khp - 1, yn - ho, kwp - 1, xn - wo); // [B, yn, xn, sh·sw·Cin]
-  let full: tf.Tensor4D;
-  if (sh === 1 && sw === 1) full = z;
-  else full = tf.reshape(tf.transpose(tf.reshape(z, [b * yn, xn, sh, sw * cin]), [0, 2, 1, 3]), [b, yn * sh, xn * sw, cin]);
-  if (top === 0 && left === 0 && yn * sh === h && xn * sw === wi) return full;
-  return tf.slice(full, [0, top, left, 0], [b, h, wi, cin]);
+  if (kh === 1 && kw === 1 && top === 0 && left === 0 && ho === h && wo === wi) {
+    return tf.reshape(tf.matMul(tf.reshape(dy, [b * ho * wo, cout]), tf.transpose(tf.reshape(w, [cin, cout]))), [b, h, wi, cin]);
+  }
+  // Stride 1: a forward convolution with the flipped, in/out-swapped filter.
+  const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  return convPadded(dy, flipped, kh - 1 - top, h + top - ho, kw - 1 - left, wi + left - wo);
 }

@@ -4,6 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeaks, relativeError } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { conv2dFilterGrad } from './conv2d-backprop-filter';
+import { conv2dInputGrad } from './conv2d-backprop-input';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
 import { onCpuAndWasm as onBoth, rand } from './test-parity';
 
@@ -59,6 +61,37 @@ describe('conv2d gradients on wasm match the cpu backend', () => {
     const g = tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 1, 'valid')))(tf.tensor4d([0.5], [1, 1, 1, 1]));
     expect(Array.from(g.dataSync())).toEqual([10]);
     tf.dispose([x, g]);
+  });
+
+  it.each([
+    { k: 3, s: 1, pad: 'same' as const },
+    { k: 3, s: 2, pad: 'same' as const },
+    { k: 1, s: 2, pad: 'valid' as const },
+  ])('the exported tensor functions give the same gradients on the cpu backend (slices instead of heap views), k=$k s=$s', async ({ k, s, pad }) => {
+    const { cpu, wasm } = await onBoth(() => {
+      const x = rand([2, 7, 6, 3], 21) as tf.Tensor4D;
+      const filter = rand([k, k, 3, 4], 22) as tf.Tensor4D;
+      const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, s, 1, pad);
+      const dy = rand([2, info.outHeight, info.outWidth, 4], 23) as tf.Tensor4D;
+      const [gx, gw] = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, s, pad), dy)))([x, filter]);
+      return [conv2dInputGrad(dy, filter, info), conv2dFilterGrad(x, dy, info), gx!, gw!];
+    });
+    // On cpu the functions run their non-wasm path; compare them with the cpu backend's own gradients.
+    expect(relativeError(cpu[0]!, cpu[2]!)).toBeLessThan(1e-5);
+    expect(relativeError(cpu[1]!, cpu[3]!)).toBeLessThan(1e-5);
+    expect(relativeError(wasm[0]!, cpu[2]!)).toBeLessThan(1e-5);
+    expect(relativeError(wasm[1]!, cpu[3]!)).toBeLessThan(1e-5);
+  });
+
+  it('heap views leave no backend data behind', async () => {
+    await tf.setBackend('wasm');
+    const x = rand([2, 6, 6, 3], 1);
+    const filter = rand([3, 3, 3, 4], 2);
+    const dataIds = tf.engine().backend.numDataIds();
+    const g = tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(filter);
+    g.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    tf.dispose([x, filter]);
   });
 
   it('is leak-free', async () => {

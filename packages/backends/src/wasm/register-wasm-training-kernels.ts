@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { keepStockLeakyRelu, LEAKY_RELU_GRAD, leakyReluGradConfig, leakyReluGradWasm, leakyReluWasm } from './leaky-relu';
 import { maxPoolGradWasm } from './max-pool-grad';
+import { keepStockSlice, sliceWasm } from './slice';
+import { keepStockMean, keepStockSum, meanWasm, sumWasm } from './sum-mean';
 import { unsortedSegmentSumWasm } from './unsorted-segment-sum';
 
 /** What one lico wasm training kernel does. */
@@ -13,6 +16,8 @@ export interface WasmTrainingKernel {
   /** One line: how it is computed. */
   readonly how: string;
   readonly kernelFunc: tf.KernelFunc;
+  /** Receives the stock kernel it replaces (for the cases it hands back to it). */
+  readonly keepStock?: (stock: tf.KernelFunc) => void;
 }
 
 /** The kernels {@link registerWasmTrainingKernels} registers for the `'wasm'` backend. */
@@ -41,12 +46,49 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     how: 'one JavaScript pass routing each output gradient to the first maximum of its window (the stock kernel is wrong for batch or channels > 1)',
     kernelFunc: maxPoolGradWasm as unknown as tf.KernelFunc,
   },
+  {
+    kernelName: 'Slice',
+    kind: 'replaced',
+    how: 'heap-to-heap copies in the longest contiguous runs (the stock kernel first copies the whole input out of the heap)',
+    kernelFunc: sliceWasm as unknown as tf.KernelFunc,
+    keepStock: keepStockSlice,
+  },
+  {
+    kernelName: 'Sum',
+    kind: 'replaced',
+    how: 'float32 sums over leading or middle axes (per-channel sums over N, H, W) as one JavaScript pass with float64 accumulators (the stock kernel transposes the whole input first); other cases: stock',
+    kernelFunc: sumWasm,
+    keepStock: keepStockSum,
+  },
+  {
+    kernelName: 'Mean',
+    kind: 'replaced',
+    how: 'as Sum, divided by the count',
+    kernelFunc: meanWasm,
+    keepStock: keepStockMean,
+  },
+  {
+    kernelName: 'LeakyRelu',
+    kind: 'replaced',
+    how: 'one JavaScript pass (the stock kernel takes ~6 ns per element); non-float32: stock',
+    kernelFunc: leakyReluWasm as unknown as tf.KernelFunc,
+    keepStock: keepStockLeakyRelu,
+  },
+  {
+    kernelName: LEAKY_RELU_GRAD,
+    kind: 'added',
+    how: "the LeakyRelu gradient in one JavaScript pass (lico's LeakyRelu gradient uses it where registered, instead of Greater + Multiply + Select)",
+    kernelFunc: leakyReluGradWasm as unknown as tf.KernelFunc,
+  },
 ];
 
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
- * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`) and replaces wrong or slow
- * ones (`MaxPoolGrad`, `Conv2DBackpropInput`). Works before or after the backend is initialised.
+ * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`) and
+ * replaces wrong or slow ones (`MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
+ * `LeakyRelu`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
+ * where the backend has it, else tfjs-core's formula). Call it after importing
+ * `@tensorflow/tfjs-backend-wasm`, before or after the backend is initialised.
  * Returns the names of the kernels it (re)registered this call (empty when already done).
  *
  * ```ts
@@ -60,9 +102,16 @@ export function registerWasmTrainingKernels(): string[] {
   for (const kernel of WASM_TRAINING_KERNELS) {
     const current = tf.getKernel(kernel.kernelName, 'wasm');
     if (current?.kernelFunc === kernel.kernelFunc) continue;
-    if (current) tf.unregisterKernel(kernel.kernelName, 'wasm');
-    tf.registerKernel({ kernelName: kernel.kernelName, backendName: 'wasm', kernelFunc: kernel.kernelFunc });
+    if (current) {
+      kernel.keepStock?.(current.kernelFunc);
+      tf.unregisterKernel(kernel.kernelName, 'wasm');
+    }
+    // A stock kernel we hand cases back to binds its wasm function in its setupFunc (run when the
+    // backend initialises): keep it.
+    const setupFunc = kernel.keepStock ? current?.setupFunc : undefined;
+    tf.registerKernel({ kernelName: kernel.kernelName, backendName: 'wasm', kernelFunc: kernel.kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
     changed.push(kernel.kernelName);
+    if (kernel.kernelName === LEAKY_RELU_GRAD) tf.registerGradient(leakyReluGradConfig);
   }
   return changed;
 }

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './kernel-utils';
+
+/** The internals of tfjs-backend-wasm 4.22's `BackendWasm` that a heap view needs. */
+interface WasmBackendInternals extends WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+function internals(backend: unknown): WasmBackendInternals | undefined {
+  const b = backend as Partial<WasmBackendInternals>;
+  return typeof b.makeOutput === 'function' && b.dataIdMap !== undefined && typeof b.wasm?.tfjs?.disposeData === 'function' ? (b as WasmBackendInternals) : undefined;
+}
+
+/**
+ * Runs `f` with a float32 tensor of `shape` that is a window of `base`'s wasm memory starting at
+ * element `offset` (no copy), for wasm kernels to read. The view is unregistered afterwards without
+ * freeing the memory it points into; `f` must not keep it or return it.
+ */
+export function withHeapView<T>(backend: unknown, base: tf.TensorInfo, offset: number, shape: number[], f: (view: tf.TensorInfo) => T): T {
+  const b = internals(backend);
+  const data = b?.dataIdMap.get(base.dataId);
+  if (!b || !data) throw new Error('withHeapView needs a tensor of the wasm backend');
+  if (base.dtype !== 'float32') throw new Error(`withHeapView needs a float32 tensor, got ${base.dtype}`);
+  const size = tf.util.sizeFromShape(shape);
+  const baseSize = tf.util.sizeFromShape(base.shape);
+  if (!(Number.isInteger(offset) && offset >= 0 && offset + size <= baseSize)) throw new Error(`withHeapView: window [${offset}, ${offset + size}) outside a tensor of ${baseSize} elements`);
+  const view = b.makeOutput(shape, 'float32', data.memoryOffset + 4 * offset);
+  try {
+    return f(view);
+  } finally {
+    const id = b.dataIdMap.get(view.dataId)?.id;
+    b.dataIdMap.delete(view.dataId);
+    if (id !== undefined) b.wasm.tfjs.disposeData(id);
+  }
+}
+
+/** True when {@link withHeapView} works on the current backend. */
+export function heapViewsAvailable(): boolean {
+  return internals(tf.backend()) !== undefined && tf.getBackend() === 'wasm';
+}

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './kernel-utils';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** The kernel that computes the LeakyReLU gradient in one pass (registered for wasm only). */
+export const LEAKY_RELU_GRAD = 'LicoLeakyReluGrad';
+
+let stockLeakyRelu: tf.KernelFunc | undefined;
+
+/** Remembers the stock `LeakyRelu` kernel (non-float32 inputs go to it). */
+export function keepStockLeakyRelu(f: tf.KernelFunc): void {
+  stockLeakyRelu = f;
+}
+
+/**
+ * `LeakyRelu` for wasm, replacing the stock kernel (~6 ns per element, 40× a ReLU): one
+ * JavaScript pass, `x < 0 ? alpha·x : x` as on the cpu backend. Non-float32 inputs: stock.
+ */
+export function leakyReluWasm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype !== 'float32') {
+    if (!stockLeakyRelu) throw new Error('LeakyRelu on wasm: the stock kernel was not recorded');
+    return stockLeakyRelu(args as Parameters<tf.KernelFunc>[0]);
+  }
+  const alpha = (args.attrs as unknown as tf.LeakyReluAttrs).alpha;
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput(x.shape.slice(), 'float32');
+  const o = backend.typedArrayFromHeap(out);
+  const v = backend.typedArrayFromHeap(x);
+  // Branch-free (a data-dependent branch mispredicts on half the elements: 4× slower).
+  const scale = new Float64Array([1, alpha]);
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const a = v[i]!;
+    o[i] = a * scale[+(a < 0)]!;
+  }
+  return out;
+}
+
+/**
+ * `LicoLeakyReluGrad` for wasm: `dx = x > 0 ? dy : alpha·dy` in one JavaScript pass (the stock
+ * gradient runs Greater, Multiply and Select, each a full pass and the first two slow on wasm).
+ */
+export function leakyReluGradWasm(args: KernelArgs): tf.TensorInfo {
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const alpha = (args.attrs as unknown as tf.LeakyReluAttrs).alpha;
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput(x.shape.slice(), 'float32');
+  const o = backend.typedArrayFromHeap(out);
+  const g = backend.typedArrayFromHeap(dy);
+  const v = backend.typedArrayFromHeap(x);
+  // As tfjs-core's formula: dy·alpha in float32 (alpha rounded first); branch-free.
+  const scale = new Float64Array([Math.fround(alpha), 1]);
+  const n = v.length;
+  for (let i = 0; i < n; i++) o[i] = g[i]! * scale[+(v[i]! > 0)]!;
+  return out;
+}
+
+/**
+ * The LeakyRelu gradient that lico registers in place of tfjs-core's: the one-pass kernel when the
+ * active backend has it (float32, same shapes), else tfjs-core's own formula
+ * `where(x > 0, dy, alpha·dy)`. First-order only on wasm (the kernel has no gradient itself).
+ */
+export const leakyReluGradConfig: tf.GradConfig = {
+  kernelName: 'LeakyRelu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved as [tf.Tensor];
+    const alpha = (attrs as unknown as tf.LeakyReluAttrs).alpha;
+    const g = dy as tf.Tensor;
+    return {
+      x: () => {
+        if (tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend()) && g.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(g.shape, x.shape)) {
+          return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: g, x }, { alpha } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        }
+        return tf.where(tf.greater(x, 0), g, tf.mul(g, alpha));
+      },
+    };
+  },
+};

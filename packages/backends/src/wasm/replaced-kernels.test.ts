@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@lico/core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { expectNoLeaks, relativeError } from '@lico/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LEAKY_RELU_GRAD } from './leaky-relu';
+import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
+import { onCpuAndWasm, rand } from './test-parity';
+
+beforeAll(async () => {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+});
+
+describe('Slice on wasm (heap-to-heap copies) matches the cpu backend', () => {
+  it.each([
+    { shape: [11], begin: [3], size: [5] },
+    { shape: [4, 7], begin: [1, 2], size: [2, 4] },
+    { shape: [4, 7], begin: [1, 0], size: [3, 7] },
+    { shape: [3, 5, 6], begin: [0, 1, 0], size: [3, 3, 6] },
+    { shape: [2, 5, 6, 3], begin: [1, 1, 2, 0], size: [1, 3, 3, 3] },
+    { shape: [2, 5, 6, 3], begin: [0, 0, 0, 1], size: [2, 5, 6, 2] },
+    { shape: [2, 3, 4, 5, 3], begin: [1, 0, 1, 2, 0], size: [1, 3, 2, 2, 3] },
+  ])('x$shape begin $begin size $size', async ({ shape, begin, size }) => {
+    const { cpu, wasm } = await onCpuAndWasm(() => [tf.slice(rand(shape, 1), begin, size)]);
+    expect(wasm[0]!.length).toBe(size.reduce((a, b) => a * b, 1));
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+  });
+
+  it('int32 and string tensors (closed form)', async () => {
+    await tf.setBackend('wasm');
+    const ints = tf.slice(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [0, 1], [2, 2]);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([2, 3, 5, 6]);
+    const strings = tf.slice(tf.tensor1d(['a', 'b', 'c']), [1], [2]);
+    expect(strings.dataSync()).toEqual(['b', 'c']);
+    tf.dispose([ints, strings]);
+  });
+
+  it('is leak-free', async () => {
+    await tf.setBackend('wasm');
+    const x = rand([3, 4, 5], 2);
+    await expectNoLeaks(() => tf.slice(x, [1, 1, 0], [2, 2, 5]));
+    x.dispose();
+  });
+});
+
+describe('Sum and Mean on wasm (one pass over leading or middle axes) match the cpu backend', () => {
+  it.each([
+    { shape: [6, 5, 7, 3], axis: [0, 1, 2] },
+    { shape: [6, 5, 7, 3], axis: [1, 2] },
+    { shape: [6, 5, 7, 3], axis: [0] },
+    { shape: [6, 5, 7, 3], axis: [2, 3] },
+    { shape: [6, 5, 7, 3], axis: [0, 2] },
+    { shape: [9, 4], axis: [0] },
+    { shape: [9, 4], axis: [-1] },
+  ])('x$shape axis $axis', async ({ shape, axis }) => {
+    for (const keepDims of [false, true]) {
+      const { cpu, wasm } = await onCpuAndWasm(() => {
+        const x = rand(shape, 3);
+        const s = tf.sum(x, axis, keepDims);
+        const m = tf.mean(x, axis, keepDims);
+        return [s, m, tf.reshape(tf.tensor1d(s.shape.concat(m.shape)), [-1])];
+      });
+      for (let i = 0; i < 3; i++) expect(relativeError(wasm[i]!, cpu[i]!)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('sums a large per-channel reduction exactly enough (closed form)', async () => {
+    await tf.setBackend('wasm');
+    const n = 64 * 32 * 32;
+    const x = tf.tidy(() => tf.reshape(tf.tile(tf.tensor2d([0.1, -2, 3], [1, 3]), [n, 1]), [64, 32, 32, 3]));
+    const s = tf.sum(x, [0, 1, 2]).dataSync();
+    const m = tf.mean(x, [0, 1, 2]).dataSync();
+    expect(Math.abs(s[0]! - 0.1 * n) / (0.1 * n)).toBeLessThan(1e-6);
+    expect(s[1]).toBe(-2 * n);
+    expect(s[2]).toBe(3 * n);
+    expect(Math.abs(m[0]! - 0.1)).toBeLessThan(1e-7);
+    x.dispose();
+  });
+
+  it('int32 sums go to the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
+    expect(s.dtype).toBe('int32');
+    expect(Array.from(s.dataSync())).toEqual([4, 6]);
+    s.dispose();
+  });
+
+  it('is leak-free', async () => {
+    await tf.setBackend('wasm');
+    const x = rand([4, 3, 3, 2], 4);
+    await expectNoLeaks(() => [tf.sum(x, [0, 1, 2]), tf.mean(x, [1, 2], true)]);
+    x.dispose();
+  });
+});
+
+describe('LeakyRelu and its one-pass gradient on wasm', () => {
+  it('match the cpu backend (values and gradient)', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const x = rand([3, 5, 4, 6], 5);
+      const dy = rand([3, 5, 4, 6], 6);
+      const y = tf.leakyRelu(x, 0.1);
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.1), dy)))(x);
+      return [y, g];
+    });
+    expect(relativeError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-7);
+    expect(relativeError(wasm[1]!, cpu[1]!)).toBeLessThan(1e-7);
+  });
+
+  it('closed form: slope 1 above zero, alpha at and below zero', async () => {
+    await tf.setBackend('wasm');
+    expect(tf.getKernel(LEAKY_RELU_GRAD, 'wasm')).toBeDefined();
+    const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3]);
+    expect(Array.from(tf.leakyRelu(x, 0.2).dataSync())).toEqual([-2 * 0.2, -0.5 * 0.2, 0, 0.5, 3].map(Math.fround));
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.2), tf.tensor1d([1, 2, 3, 4, 5]))))(x);
+    expect(Array.from(g.dataSync())).toEqual([0.2, 0.4, 0.6000000000000001, 4, 5].map(Math.fround));
+    tf.dispose([x, g]);
+  });
+
+  it('the gradient falls back to the stock formula on the cpu backend', async () => {
+    await tf.setBackend('cpu');
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.leakyRelu(a, 0.1)))(tf.tensor1d([-1, 2]));
+    expect(Array.from(g.dataSync())).toEqual([Math.fround(0.1), 1]);
+    g.dispose();
+    await tf.setBackend('wasm');
+  });
+
+  it('is leak-free', async () => {
+    await tf.setBackend('wasm');
+    const x = rand([2, 3, 3, 4], 7);
+    await expectNoLeaks(() => tf.grad((a: tf.Tensor) => tf.sum(tf.leakyRelu(a, 0.1)))(x));
+    x.dispose();
+  });
+});

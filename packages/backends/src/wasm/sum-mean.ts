@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './kernel-utils';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+const stock: { Sum?: tf.KernelFunc; Mean?: tf.KernelFunc } = {};
+
+/**
+ * `out[o, i] = Σ_m x[o, m, i]` (÷ `mid` when `mean`) for `x` viewed as `[outer, mid, inner]`, with
+ * float64 accumulators: one JavaScript pass, no transpose.
+ */
+function reduceMiddle(x: ArrayLike<number>, out: Float32Array, outer: number, mid: number, inner: number, mean: boolean): void {
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let base = o * mid * inner;
+    for (let m = 0; m < mid; m++, base += inner) for (let i = 0; i < inner; i++) acc[i]! += x[base + i]!;
+    const scale = mean ? 1 / mid : 1;
+    for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]! * scale;
+  }
+}
+
+function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
+  return ((args: KernelArgs) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const contiguous = axes.length > 0 && axes.every((a, k) => a === axes[0]! + k);
+    // The stock kernel is fast when the reduced axes are innermost (no transpose); take the rest.
+    const innermost = contiguous && axes[axes.length - 1] === rank - 1;
+    if (x.dtype !== 'float32' || !contiguous || innermost || tf.util.sizeFromShape(x.shape) === 0) {
+      const f = stock[name];
+      if (!f) throw new Error(`${name} on wasm: the stock kernel was not recorded`);
+      return f(args as Parameters<tf.KernelFunc>[0]);
+    }
+    const backend = args.backend as WasmBackendLike;
+    const first = axes[0]!;
+    const last = axes[axes.length - 1]!;
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+    const mid = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+    const outShape = keepDims ? x.shape.map((d, a) => (a >= first && a <= last ? 1 : d)) : x.shape.filter((_, a) => a < first || a > last);
+    const out = backend.makeOutput(outShape, 'float32');
+    reduceMiddle(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, outer, mid, inner, name === 'Mean');
+    return out;
+  }) as unknown as tf.KernelFunc;
+}
+
+/**
+ * `Sum` for wasm, replacing the stock kernel, which transposes the whole input whenever the reduced
+ * axes are not the innermost ones (the per-channel sums over N, H, W of batch norm and bias
+ * gradients). Float32 reductions over a contiguous block of axes that is not innermost run as one
+ * JavaScript pass with float64 accumulators; everything else goes to the stock kernel.
+ */
+export const sumWasm = reduceKernel('Sum');
+
+/** `Mean` for wasm, replacing the stock kernel in the same cases as {@link sumWasm}. */
+export const meanWasm = reduceKernel('Mean');
+
+/** Remembers the stock `Sum` kernel (the cases the replacement hands back). */
+export function keepStockSum(f: tf.KernelFunc): void {
+  stock.Sum = f;
+}
+
+/** Remembers the stock `Mean` kernel (the cases the replacement hands back). */
+export function keepStockMean(f: tf.KernelFunc): void {
+  stock.Mean = f;
+}
