@@ -4,8 +4,9 @@
 A torchvision ResNet-18 (10 classes) gets the deterministic formula state dict of
 `tools/reference/backbones-torch-weights.py` (imported, so the JS test rebuilds the same weights
 with `formulaStateDict` of @lico/testing) and explains the formula input (2 images, 3x64x64) with
-pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM and ScoreCAM on `layer4[-1]`
-(and GradCAM on `layer3[-1]`), targets ClassifierOutputTarget([3, 7]). Maps are stored strided
+pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM, ScoreCAM and EigenCAM (its SVD
+projection's arbitrary sign aligned by @lico/cam's documented rule) on `layer4[-1]` (and GradCAM on
+`layer3[-1]`), targets ClassifierOutputTarget([3, 7]). Maps are stored strided
 (every 5th flat element of the [2,64,64] map). Also: cv2.resize (INTER_LINEAR) of a small map, the
 upsampling convention the interpreters claim, and scipy's gaussian_filter of an 11x11 dirac
 (sigma 5), the official RISE insertion blur.
@@ -68,7 +69,23 @@ def main():
     import cv2
     import scipy
     from scipy.ndimage import gaussian_filter
-    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+    from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+    import pytorch_grad_cam.eigen_cam as eigen_cam_module
+
+    # EigenCAM: pytorch-grad-cam's get_2d_projection (centred SVD, first right singular vector)
+    # has an arbitrary sign. @lico/cam documents its own rule (flip so that the projection
+    # correlates non-negatively with the channel-summed activation); apply that rule to the
+    # reference's projection, keep everything else (ReLU, cv2 upsampling, normalisation) theirs.
+    svd_projection = eigen_cam_module.get_2d_projection
+
+    def sign_aligned_projection(activation_batch):
+        projections = svd_projection(activation_batch)
+        for i, activations in enumerate(activation_batch):
+            if float((projections[i] * activations.sum(axis=0)).sum()) < 0:
+                projections[i] = -projections[i]
+        return projections
+
+    eigen_cam_module.get_2d_projection = sign_aligned_projection
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     try:
@@ -93,6 +110,7 @@ def main():
         ('layerCam', LayerCAM, model.layer4[-1]),
         ('scoreCam', ScoreCAM, model.layer4[-1]),
         ('gradCamLayer3', GradCAM, model.layer3[-1]),
+        ('eigenCamSignAligned', EigenCAM, model.layer4[-1]),
     ]:
         cam = cls(model=model, target_layers=[layer])
         cam.batch_size = 32

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageClassifier } from '@lico/core';
 import { resizeMaps } from '../common';
 import { blurWeights1d } from '../metrics/blur';
+import { eigenCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { layerCam } from './layer-cam';
@@ -84,6 +85,8 @@ describe('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64
     ['layerCam', layerCam],
     ['scoreCam', scoreCam],
     ['gradCamLayer3', gradCam, 'layer3'],
+    // pytorch-grad-cam's SVD projection with its arbitrary sign aligned by our documented rule
+    ['eigenCamSignAligned', eigenCam],
   ];
   for (const [name, method, layer] of cases) {
     it(`${name} within ${layer ? TOLERANCE_LAYER3 : TOLERANCE}`, async () => {
