@@ -67,10 +67,11 @@ const labelled = limitedLabels(await fashionMnist({ split: 'train', download: tr
 const promptLearner = createPromptLearner({ encoder, classNames: labelled.classNames, numContext: tiny ? 4 : 12 });
 const model = createWideResNet({ preset: 'wrn-10-1', numClasses: 10, inputChannels: 1, seed: 0 });
 const mappingNet = createMappingNet({ inputDim: promptLearner.outputDim, outputDim: 7 * 7 });
+const temperature = createTemperature();
 const objective = createLicoObjective({
   promptLearner,
   mappingNet,
-  temperature: createTemperature(),
+  temperature,
   mm: createManifoldMatchingLoss(),
   ot: createOptimalTransportLoss(),
 });
@@ -83,6 +84,7 @@ trainer.dispose();
 objective.dispose();
 promptLearner.dispose();
 mappingNet.dispose();
+temperature.dispose();
 encoder.dispose();
 model.dispose();
 console.log(`clip-local example OK (tensors left: ${tf.memory().numTensors})`);
