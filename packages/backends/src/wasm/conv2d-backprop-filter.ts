@@ -24,6 +24,7 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
 
 /** Positions per block of the transposing pass (its reads and writes stay in cache). */
 const BLOCK = 64;
+const blockSources = new Int32Array(BLOCK);
 
 /**
  * The padded, phase-split, transposed input as one flat tensor of `py·px·c·plane + tail` elements:
@@ -35,7 +36,7 @@ function phaseSplitTransposed(x: tf.Tensor4D, sh: number, sw: number, py: number
   const plane = b * hq * wq;
   const total = py * px * c * plane;
   return jsPass([total + tail], [x], (out, [xv]) => {
-    const src = new Int32Array(BLOCK);
+    const src = blockSources;
     let filled = 0;
     let blockStart = 0;
     const flush = (): void => {
@@ -84,6 +85,25 @@ function windowMatMul(flat: tf.Tensor, offset: number, rows: number, cols: numbe
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
+/**
+ * Cells per line of the phase grid along one axis (input size n, kernel k, stride s, leading pad
+ * `pad`, output size `out`). Shifts reach `m = ⌊(k−1)/s⌋` cells past the output, so `out + m`
+ * always works; a line may be up to `e ≤ m` cells shorter when the overflow, which wraps into the
+ * first `e` cells of the next line, lands on cells that are zero padding (their input index is < 0)
+ * and stands for cells that are zero too (input index ≥ n), in every phase. Same-padded stride-1
+ * 3×3 convolutions share one zero column (and row) between neighbours: 33 instead of 34 at 32.
+ */
+function gridSize(n: number, k: number, s: number, pad: number, out: number): number {
+  const m = Math.floor((k - 1) / s);
+  const phases = Math.min(s, k);
+  for (let e = m; e > 0; e--) {
+    let ok = true;
+    for (let r = 0; r < phases && ok; r++) ok = (e - 1) * s + r - pad < 0 && (out + m - e) * s + r - pad >= n;
+    if (ok) return out + m - e;
+  }
+  return out + m;
+}
+
 /** The filter gradient from the conv info (also used by tests). */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b } = info;
@@ -91,16 +111,17 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backe
   // Phase grid: tap (i, j) reads phase (i mod s, j mod s) shifted by (⌊i/s⌋, ⌊j/s⌋) on a hq×wq grid per image.
   const my = Math.floor((kh - 1) / sh);
   const mx = Math.floor((kw - 1) / sw);
-  const hq = ho + my;
-  const wq = wo + mx;
+  const hq = gridSize(info.inHeight, kh, sh, top, ho);
+  const wq = gridSize(info.inWidth, kw, sw, left, wo);
   const py = Math.min(sh, kh);
   const px = Math.min(sw, kw);
   const plane = b * hq * wq;
   const maxShift = my * wq + mx;
   const xt = phaseSplitTransposed(x, sh, sw, py, px, hq, wq, top, left, maxShift);
-  // dy on the grid, zero beyond ho×wo: a shifted window row that runs past its channel's positions
-  // (into the next channel or the zero tail) only meets those zeros.
-  const d = tf.reshape(my > 0 || mx > 0 ? tf.pad(dy, [[0, 0], [0, my], [0, mx], [0, 0]]) : dy, [plane, cout]);
+  // dy on the grid, zero beyond ho×wo. A shifted window row that runs past a line, an image or its
+  // channel's positions (into the next channel or the zero tail) reads zero padding, which stands
+  // for the zeros beyond the input (see gridSize).
+  const d = tf.reshape(hq > ho || wq > wo ? tf.pad(dy, [[0, 0], [0, hq - ho], [0, wq - wo], [0, 0]]) : dy, [plane, cout]);
   const taps: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {

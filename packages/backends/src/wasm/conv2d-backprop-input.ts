@@ -24,15 +24,15 @@ export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; b
  * `(tap, output position)` pairs of one spatial axis: for each input row y, the taps i and output
  * rows p with `p·s + i − pad = y`.
  */
-function axisTaps(n: number, k: number, s: number, pad: number, outN: number): Int32Array[] {
-  const out: Int32Array[] = [];
+function axisTaps(n: number, k: number, s: number, pad: number, outN: number): number[][] {
+  const out: number[][] = [];
   for (let y = 0; y < n; y++) {
     const pairs: number[] = [];
     for (let i = 0; i < k; i++) {
       const t = y + pad - i;
       if (t >= 0 && t % s === 0 && t / s < outN) pairs.push(i, t / s);
     }
-    out.push(Int32Array.from(pairs));
+    out.push(pairs);
   }
   return out;
 }

@@ -29,7 +29,7 @@ export function leakyReluWasm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[]
   const o = backend.typedArrayFromHeap(out);
   const v = backend.typedArrayFromHeap(x);
   // Branch-free (a data-dependent branch mispredicts on half the elements: 4× slower).
-  const scale = new Float64Array([1, alpha]);
+  const scale = [1, alpha];
   const n = v.length;
   for (let i = 0; i < n; i++) {
     const a = v[i]!;
@@ -51,7 +51,7 @@ export function leakyReluGradWasm(args: KernelArgs): tf.TensorInfo {
   const g = backend.typedArrayFromHeap(dy);
   const v = backend.typedArrayFromHeap(x);
   // As tfjs-core's formula: dy·alpha in float32 (alpha rounded first); branch-free.
-  const scale = new Float64Array([Math.fround(alpha), 1]);
+  const scale = [Math.fround(alpha), 1];
   const n = v.length;
   for (let i = 0; i < n; i++) o[i] = g[i]! * scale[+(v[i]! > 0)]!;
   return out;

@@ -9,13 +9,16 @@ const stock: { Sum?: tf.KernelFunc; Mean?: tf.KernelFunc } = {};
  * `out[o, i] = Σ_m x[o, m, i]` (÷ `mid` when `mean`) for `x` viewed as `[outer, mid, inner]`, with
  * float64 accumulators: one JavaScript pass, no transpose.
  */
+let scratch = new Float64Array(256);
+
 function reduceMiddle(x: ArrayLike<number>, out: Float32Array, outer: number, mid: number, inner: number, mean: boolean): void {
-  const acc = new Float64Array(inner);
+  if (scratch.length < inner) scratch = new Float64Array(inner);
+  const acc = scratch;
   const scale = mean ? 1 / mid : 1;
   const i2 = 2 * inner;
   const i3 = 3 * inner;
   for (let o = 0; o < outer; o++) {
-    acc.fill(0);
+    acc.fill(0, 0, inner);
     let base = o * mid * inner;
     let m = 0;
     // Four rows per sweep of the accumulators (2× faster than one).

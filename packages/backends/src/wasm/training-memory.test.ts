@@ -31,6 +31,8 @@ describe('training on wasm: memory over 500 steps', () => {
     const counts: number[] = [];
     const bytes: number[] = [];
     const rss: number[] = [];
+    const heap: number[] = [];
+    const gc = (globalThis as { gc?: () => void }).gc;
     const losses: number[] = [];
     for (let step = 0; step < 500; step++) {
       const value = optimizer.minimize(loss, true)!;
@@ -38,11 +40,19 @@ describe('training on wasm: memory over 500 steps', () => {
       value.dispose();
       counts.push(tf.memory().numTensors);
       bytes.push(tf.memory().numBytes);
-      if (step === 99 || step === 499) rss.push(process.memoryUsage().rss);
+      if (step === 99 || step === 499) {
+        gc?.();
+        rss.push(process.memoryUsage().rss);
+        heap.push(process.memoryUsage().heapUsed);
+      }
     }
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(new Set(bytes.slice(1)).size).toBe(1);
-    expect(rss[1]! - rss[0]!).toBeLessThan(32 * 2 ** 20);
+    // V8 grows its old space in steps of ~16 MiB as it warms up (it levels off near 1000 steps), so
+    // RSS gets a loose bound; the JS heap after a full GC must not grow.
+    expect(gc).toBeTypeOf('function');
+    expect(heap[1]! - heap[0]!).toBeLessThan(4 * 2 ** 20);
+    expect(rss[1]! - rss[0]!).toBeLessThan(64 * 2 ** 20);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.5);
     optimizer.dispose();
