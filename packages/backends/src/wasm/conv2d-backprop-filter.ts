@@ -22,50 +22,66 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
   return outputFromOps(args.backend as WasmBackendLike, [x, dy], (xt, dyt) => conv2dFilterGrad(xt as tf.Tensor4D, dyt as tf.Tensor4D, info));
 }
 
-/** Positions per block of the transposing pass (its reads and writes stay in cache). */
-const BLOCK = 64;
-const blockSources = new Int32Array(BLOCK);
-
 /**
  * The padded, phase-split, transposed input as one flat tensor of `py·px·c·plane + tail` elements:
  * `out[((ry·px + rx)·c + ch)·plane + (n·hq + u)·wq + v] = x[n, u·sh + ry − top, v·sw + rx − left, ch]`
  * (0 outside x) for ry < py, rx < px, u < hq, v < wq; the `tail` elements after it are 0.
+ * One grid line at a time, four channels per sweep (reads stay in cache, writes are sequential).
  */
 function phaseSplitTransposed(x: tf.Tensor4D, sh: number, sw: number, py: number, px: number, hq: number, wq: number, top: number, left: number, tail: number): tf.Tensor {
   const [b, h, w, c] = x.shape;
   const plane = b * hq * wq;
   const total = py * px * c * plane;
   return jsPass([total + tail], [x], (out, [xv]) => {
-    const src = blockSources;
-    let filled = 0;
-    let blockStart = 0;
-    const flush = (): void => {
-      for (let ch = 0; ch < c; ch++) {
-        const base = blockStart + ch * plane;
-        for (let k = 0; k < filled; k++) {
-          const s = src[k]!;
-          out[base + k] = s < 0 ? 0 : xv![s + ch]!;
-        }
-      }
-      blockStart += filled;
-      filled = 0;
-    };
+    const step = sw * c;
     for (let ry = 0; ry < py; ry++) {
       for (let rx = 0; rx < px; rx++) {
-        blockStart = (ry * px + rx) * c * plane;
+        const phase = (ry * px + rx) * c * plane;
+        // Grid cells v whose input column v·sw + rx − left lies in [0, w).
+        const v0 = Math.min(wq, Math.max(0, Math.ceil((left - rx) / sw)));
+        const v1 = Math.max(v0, Math.min(wq, Math.ceil((w + left - rx) / sw)));
         for (let n = 0; n < b; n++) {
           for (let u = 0; u < hq; u++) {
+            const line = phase + (n * hq + u) * wq;
             const yy = u * sh + ry - top;
-            const rowOk = yy >= 0 && yy < h;
-            const rowBase = (n * h + yy) * w;
-            for (let v = 0; v < wq; v++) {
-              const xx = v * sw + rx - left;
-              src[filled++] = rowOk && xx >= 0 && xx < w ? (rowBase + xx) * c : -1;
-              if (filled === BLOCK) flush();
+            if (yy < 0 || yy >= h) {
+              for (let ch = 0; ch < c; ch++) out.fill(0, line + ch * plane, line + ch * plane + wq);
+              continue;
+            }
+            const first = ((n * h + yy) * w + v0 * sw + rx - left) * c;
+            let ch = 0;
+            for (; ch + 4 <= c; ch += 4) {
+              const o0 = line + ch * plane;
+              const o1 = o0 + plane;
+              const o2 = o1 + plane;
+              const o3 = o2 + plane;
+              for (let v = 0; v < v0; v++) {
+                out[o0 + v] = 0;
+                out[o1 + v] = 0;
+                out[o2 + v] = 0;
+                out[o3 + v] = 0;
+              }
+              for (let v = v0, k = first + ch; v < v1; v++, k += step) {
+                out[o0 + v] = xv![k]!;
+                out[o1 + v] = xv![k + 1]!;
+                out[o2 + v] = xv![k + 2]!;
+                out[o3 + v] = xv![k + 3]!;
+              }
+              for (let v = v1; v < wq; v++) {
+                out[o0 + v] = 0;
+                out[o1 + v] = 0;
+                out[o2 + v] = 0;
+                out[o3 + v] = 0;
+              }
+            }
+            for (; ch < c; ch++) {
+              const o = line + ch * plane;
+              for (let v = 0; v < v0; v++) out[o + v] = 0;
+              for (let v = v0, k = first + ch; v < v1; v++, k += step) out[o + v] = xv![k]!;
+              for (let v = v1; v < wq; v++) out[o + v] = 0;
             }
           }
         }
-        flush();
       }
     }
     out.fill(0, total);
