@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { identityWasm, keepStockIdentity } from './identity';
 import { keepStockLeakyRelu, LEAKY_RELU_GRAD, leakyReluGradConfig, leakyReluGradWasm, leakyReluWasm } from './leaky-relu';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { keepStockSlice, sliceWasm } from './slice';
@@ -70,7 +71,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   {
     kernelName: 'LeakyRelu',
     kind: 'replaced',
-    how: 'one JavaScript pass (the stock kernel takes ~6 ns per element); non-float32: stock',
+    how: "XNNPACK's PReLU with every slope alpha (the stock kernel takes ~6 ns per element); non-float32: stock",
     kernelFunc: leakyReluWasm as unknown as tf.KernelFunc,
     keepStock: keepStockLeakyRelu,
   },
@@ -80,13 +81,20 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     how: "the LeakyRelu gradient in one JavaScript pass (lico's LeakyRelu gradient uses it where registered, instead of Greater + Multiply + Select)",
     kernelFunc: leakyReluGradWasm as unknown as tf.KernelFunc,
   },
+  {
+    kernelName: 'Identity',
+    kind: 'replaced',
+    how: 'shares the data (one more reference) instead of copying it, as the cpu backend does (tfjs clones every tensor a gradient saves)',
+    kernelFunc: identityWasm as unknown as tf.KernelFunc,
+    keepStock: keepStockIdentity,
+  },
 ];
 
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
  * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`) and
  * replaces wrong or slow ones (`MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
- * `LeakyRelu`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
+ * `LeakyRelu`, `Identity`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing
  * `@tensorflow/tfjs-backend-wasm`, before or after the backend is initialised.
  * Returns the names of the kernels it (re)registered this call (empty when already done).

@@ -119,6 +119,17 @@ describe('LeakyRelu and its one-pass gradient on wasm', () => {
     tf.dispose([x, g]);
   });
 
+  it('slopes above 1, int32 inputs (stock kernel) and scalars', async () => {
+    await tf.setBackend('wasm');
+    const y = tf.leakyRelu(tf.tensor2d([-1, 2, -3, 4], [2, 2]), 1.5);
+    expect(Array.from(y.dataSync())).toEqual([-1.5, 2, -4.5, 4]);
+    const ints = tf.leakyRelu(tf.tensor1d([-2, 3], 'int32'), 0.5);
+    expect(Array.from(ints.dataSync())).toEqual([-1, 3]);
+    const scalar = tf.leakyRelu(tf.scalar(-4), 0.25);
+    expect(scalar.dataSync()[0]).toBe(-1);
+    tf.dispose([y, ints, scalar]);
+  });
+
   it('the gradient falls back to the stock formula on the cpu backend', async () => {
     await tf.setBackend('cpu');
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.leakyRelu(a, 0.1)))(tf.tensor1d([-1, 2]));
@@ -131,6 +142,35 @@ describe('LeakyRelu and its one-pass gradient on wasm', () => {
     await tf.setBackend('wasm');
     const x = rand([2, 3, 3, 4], 7);
     await expectNoLeaks(() => tf.grad((a: tf.Tensor) => tf.sum(tf.leakyRelu(a, 0.1)))(x));
+    x.dispose();
+  });
+});
+
+describe('Identity on wasm shares data instead of copying', () => {
+  it('a clone keeps its values when the original is disposed, and a variable assigned later does not change it', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const dataIds = tf.engine().backend.numDataIds();
+    const y = tf.clone(x);
+    // Shared: no new buffer on the wasm heap for the clone.
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    const v = tf.variable(y);
+    const saved = tf.clone(v);
+    v.assign(tf.tensor1d([7, 8, 9]));
+    expect(Array.from(saved.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
+    tf.dispose([y, v, saved]);
+  });
+
+  it('string tensors go to the stock kernel; leak-free', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.clone(tf.tensor1d(['a', 'b']));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+    s.dispose();
+    const x = rand([3, 4], 9);
+    await expectNoLeaks(() => tf.clone(x));
     x.dispose();
   });
 });
