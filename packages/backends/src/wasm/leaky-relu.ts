@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './kernel-utils';
+import { outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -37,21 +37,28 @@ export function leakyReluWasm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[]
 }
 
 /**
- * `LicoLeakyReluGrad` for wasm: `dx = x > 0 ? dy : alpha·dy` in one JavaScript pass (the stock
- * gradient runs Greater, Multiply and Select, each a full pass and the first two slow on wasm).
+ * `LicoLeakyReluGrad` for wasm: `dx = x > 0 ? dy : alpha·dy` (the stock gradient runs Greater,
+ * Multiply and Select, the first slow on wasm). As `dy · (step(x)·(1−alpha) + alpha)` in four
+ * SIMD passes when that factor is exactly 1 and alpha in float32 (true for 0.1, checked for each
+ * alpha), else one JavaScript pass. NaN in x gives NaN (the stock formula gives alpha·dy).
  */
 export function leakyReluGradWasm(args: KernelArgs): tf.TensorInfo {
   const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
   const alpha = (args.attrs as unknown as tf.LeakyReluAttrs).alpha;
   const backend = args.backend as WasmBackendLike;
+  const a = Math.fround(alpha);
+  const b = Math.fround(1 - alpha);
+  if (Math.fround(b + a) === 1) {
+    return outputFromOps(backend, [dy, x], (g, v) => tf.mul(g, tf.add(tf.mul(tf.step(v), b), a)));
+  }
   const out = backend.makeOutput(x.shape.slice(), 'float32');
   const o = backend.typedArrayFromHeap(out);
-  const g = backend.typedArrayFromHeap(dy);
+  const gv = backend.typedArrayFromHeap(dy);
   const v = backend.typedArrayFromHeap(x);
   // As tfjs-core's formula: dy·alpha in float32 (alpha rounded first); branch-free.
-  const scale = [Math.fround(alpha), 1];
+  const scale = [a, 1];
   const n = v.length;
-  for (let i = 0; i < n; i++) o[i] = g[i]! * scale[+(v[i]! > 0)]!;
+  for (let i = 0; i < n; i++) o[i] = gv[i]! * scale[+(v[i]! > 0)]!;
   return out;
 }
 

@@ -97,12 +97,13 @@ describe('Sum and Mean on wasm (one pass over leading or middle axes) match the 
 });
 
 describe('LeakyRelu and its one-pass gradient on wasm', () => {
-  it('match the cpu backend (values and gradient)', async () => {
+  // 0.1: the SIMD path of the gradient; 1.00005: its JavaScript path (step·(1−α) + α ≠ 1 in float32).
+  it.each([0.1, 1.000049998500045])('match the cpu backend (values and gradient), alpha %s', async (alpha) => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const x = rand([3, 5, 4, 6], 5);
       const dy = rand([3, 5, 4, 6], 6);
-      const y = tf.leakyRelu(x, 0.1);
-      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.1), dy)))(x);
+      const y = tf.leakyRelu(x, alpha);
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, alpha), dy)))(x);
       return [y, g];
     });
     expect(relativeError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-7);
