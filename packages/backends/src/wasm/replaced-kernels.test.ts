@@ -46,7 +46,7 @@ describe('Slice on wasm (heap-to-heap copies) matches the cpu backend', () => {
   });
 });
 
-describe('Sum and Mean on wasm (one pass over leading or middle axes) match the cpu backend', () => {
+describe('Sum and Mean on wasm (average pooling over H, W; one pass over other leading or middle axes) match the cpu backend', () => {
   it.each([
     { shape: [6, 5, 7, 3], axis: [0, 1, 2] },
     { shape: [6, 5, 7, 3], axis: [1, 2] },
@@ -73,10 +73,11 @@ describe('Sum and Mean on wasm (one pass over leading or middle axes) match the 
     const x = tf.tidy(() => tf.reshape(tf.tile(tf.tensor2d([0.1, -2, 3], [1, 3]), [n, 1]), [64, 32, 32, 3]));
     const s = tf.sum(x, [0, 1, 2]).dataSync();
     const m = tf.mean(x, [0, 1, 2]).dataSync();
-    expect(Math.abs(s[0]! - 0.1 * n) / (0.1 * n)).toBeLessThan(1e-6);
+    // Through XNNPACK's average pooling: float32 accumulation over each image (as PyTorch).
+    expect(Math.abs(s[0]! - 0.1 * n) / (0.1 * n)).toBeLessThan(4e-6);
     expect(s[1]).toBe(-2 * n);
     expect(s[2]).toBe(3 * n);
-    expect(Math.abs(m[0]! - 0.1)).toBeLessThan(1e-7);
+    expect(Math.abs(m[0]! - 0.1)).toBeLessThan(4e-7);
     x.dispose();
   });
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './kernel-utils';
+import { outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -33,6 +33,22 @@ function reduceMiddle(x: ArrayLike<number>, out: Float32Array, outer: number, mi
   }
 }
 
+/** Smallest H·W for which the spatial reduction goes through XNNPACK's average pooling. */
+const POOL_MIN_WINDOW = 16;
+
+/**
+ * Sum or mean of an NHWC tensor over H, W (and N when `overBatch`): XNNPACK's average pooling over
+ * the whole H×W window (SIMD, threaded, float32 accumulation; ~6× the JavaScript pass) gives the
+ * per-image means, which are then averaged over N (a small JavaScript pass) and scaled to a sum.
+ */
+function reduceSpatial(x: tf.Tensor4D, overBatch: boolean, mean: boolean, outShape: number[]): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  let r: tf.Tensor = tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [n, c]);
+  if (overBatch) r = tf.mean(r, 0);
+  if (!mean) r = tf.mul(r, overBatch ? n * h * w : h * w);
+  return tf.reshape(r, outShape);
+}
+
 function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
@@ -54,6 +70,9 @@ function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
     const mid = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
     const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
     const outShape = keepDims ? x.shape.map((d, a) => (a >= first && a <= last ? 1 : d)) : x.shape.filter((_, a) => a < first || a > last);
+    if (rank === 4 && last === 2 && first <= 1 && x.shape[1]! * x.shape[2]! >= POOL_MIN_WINDOW) {
+      return outputFromOps(backend, [x], (xt) => reduceSpatial(xt as tf.Tensor4D, first === 0, name === 'Mean', outShape));
+    }
     const out = backend.makeOutput(outShape, 'float32');
     reduceMiddle(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, outer, mid, inner, name === 'Mean');
     return out;
@@ -63,8 +82,10 @@ function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
 /**
  * `Sum` for wasm, replacing the stock kernel, which transposes the whole input whenever the reduced
  * axes are not the innermost ones (the per-channel sums over N, H, W of batch norm and bias
- * gradients). Float32 reductions over a contiguous block of axes that is not innermost run as one
- * JavaScript pass with float64 accumulators; everything else goes to the stock kernel.
+ * gradients). Float32 reductions of NHWC tensors over H, W or N, H, W run through XNNPACK's
+ * average pooling over the whole image; other float32 reductions over a contiguous block of axes
+ * that is not innermost run as one JavaScript pass with float64 accumulators; everything else goes
+ * to the stock kernel.
  */
 export const sumWasm = reduceKernel('Sum');
 
