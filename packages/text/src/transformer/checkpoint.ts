@@ -12,8 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * 12-block transformer holds about as many bytes of gradients as of forward activations at once.
  * Wrapping each block bounds that to one block, at the cost of one more forward of the block.
  *
- * `fn` must be a pure function of its tensor arguments (captured tensors, such as frozen weights,
- * must outlive the backward pass) and must return one tensor. Every argument receives a gradient.
+ * `fn` must be a pure, deterministic function of its tensor arguments (no random ops: the backward
+ * pass recomputes it) and must return one tensor; tensors it captures, such as frozen weights, must
+ * outlive the backward pass. Every argument receives a gradient.
  */
 export function checkpoint<A extends tf.Tensor[]>(fn: (...args: A) => tf.Tensor): (...args: A) => tf.Tensor {
   const op = tf.customGrad(((...raw: (tf.Tensor | tf.GradSaveFunc)[]) => {
