@@ -102,6 +102,28 @@ function windowMatMul(flat: tf.Tensor, offset: number, rows: number, cols: numbe
 }
 
 /**
+ * `dy` `[B, ho, wo, C]` zero-padded at the bottom and right to `[B·hq·wq, C]`: one JavaScript pass
+ * of row copies (2× faster than the wasm `PadV2`).
+ */
+function padToGrid(dy: tf.Tensor4D, hq: number, wq: number): tf.Tensor {
+  const [b, ho, wo, c] = dy.shape;
+  return jsPass([b * hq * wq, c], [dy], (out, [g]) => {
+    const run = wo * c;
+    const line = wq * c;
+    let dst = 0;
+    for (let n = 0; n < b; n++) {
+      for (let u = 0; u < hq; u++, dst += line) {
+        if (u < ho) {
+          const src = (n * ho + u) * run;
+          out.set(g!.subarray(src, src + run), dst);
+          out.fill(0, dst + run, dst + line);
+        } else out.fill(0, dst, dst + line);
+      }
+    }
+  });
+}
+
+/**
  * Cells per line of the phase grid along one axis (input size n, kernel k, stride s, leading pad
  * `pad`, output size `out`). Shifts reach `m = ⌊(k−1)/s⌋` cells past the output, so `out + m`
  * always works; a line may be up to `e ≤ m` cells shorter when the overflow, which wraps into the
@@ -137,7 +159,7 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backe
   // dy on the grid, zero beyond ho×wo. A shifted window row that runs past a line, an image or its
   // channel's positions (into the next channel or the zero tail) reads zero padding, which stands
   // for the zeros beyond the input (see gridSize).
-  const d = tf.reshape(hq > ho || wq > wo ? tf.pad(dy, [[0, 0], [0, hq - ho], [0, wq - wo], [0, 0]]) : dy, [plane, cout]);
+  const d = hq > ho || wq > wo ? padToGrid(dy, hq, wq) : tf.reshape(dy, [plane, cout]);
   const taps: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {

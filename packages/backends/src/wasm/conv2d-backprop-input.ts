@@ -70,6 +70,23 @@ function col2im(z: tf.Tensor, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   }) as tf.Tensor4D;
 }
 
+/**
+ * `out[i, j, o, c] = w[kh−1−i, kw−1−j, c, o]`: the spatially flipped, in/out-swapped filter in one
+ * JavaScript pass (wasm's Reverse takes 8 ms for a 3×3×128×128 filter).
+ */
+function flipFilter(w: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = w.shape;
+  return jsPass([kh, kw, cout, cin], [w], (out, [v]) => {
+    let k = 0;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const base = ((kh - 1 - i) * kw + (kw - 1 - j)) * cin * cout;
+        for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) out[k++] = v![base + c * cout + o]!;
+      }
+    }
+  }) as tf.Tensor4D;
+}
+
 /** The input gradient from the conv info (also used by tests). */
 export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b, inHeight: h, inWidth: wi } = info;
@@ -83,6 +100,6 @@ export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, info: tf.backen
     return tf.reshape(tf.matMul(tf.reshape(dy, [b * ho * wo, cout]), tf.transpose(tf.reshape(w, [cin, cout]))), [b, h, wi, cin]);
   }
   // Stride 1: a forward convolution with the flipped, in/out-swapped filter.
-  const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const flipped = flipFilter(w);
   return convPadded(dy, flipped, kh - 1 - top, h + top - ho, kw - 1 - left, wi + left - wo);
 }
