@@ -38,28 +38,13 @@ export function leakyReluWasm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[]
 
 /**
  * `LicoLeakyReluGrad` for wasm: `dx = x > 0 ? dy : alpha·dy` (the stock gradient runs Greater,
- * Multiply and Select, the first slow on wasm). As `dy · (step(x)·(1−alpha) + alpha)` in four
- * SIMD passes when that factor is exactly 1 and alpha in float32 (true for 0.1, checked for each
- * alpha), else one JavaScript pass. NaN in x gives NaN (the stock formula gives alpha·dy).
+ * Multiply and Select, the first slow on wasm) as `dy · step(x, alpha)`, two SIMD passes; the
+ * factor is exactly 1 or alpha in float32, so the result equals tfjs-core's formula.
  */
 export function leakyReluGradWasm(args: KernelArgs): tf.TensorInfo {
   const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
   const alpha = (args.attrs as unknown as tf.LeakyReluAttrs).alpha;
-  const backend = args.backend as WasmBackendLike;
-  const a = Math.fround(alpha);
-  const b = Math.fround(1 - alpha);
-  if (Math.fround(b + a) === 1) {
-    return outputFromOps(backend, [dy, x], (g, v) => tf.mul(g, tf.add(tf.mul(tf.step(v), b), a)));
-  }
-  const out = backend.makeOutput(x.shape.slice(), 'float32');
-  const o = backend.typedArrayFromHeap(out);
-  const gv = backend.typedArrayFromHeap(dy);
-  const v = backend.typedArrayFromHeap(x);
-  // As tfjs-core's formula: dy·alpha in float32 (alpha rounded first); branch-free.
-  const scale = [a, 1];
-  const n = v.length;
-  for (let i = 0; i < n; i++) o[i] = gv[i]! * scale[+(v[i]! > 0)]!;
-  return out;
+  return outputFromOps(args.backend as WasmBackendLike, [dy, x], (g, v) => tf.mul(g, tf.step(v, alpha)));
 }
 
 /**

@@ -78,7 +78,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   {
     kernelName: LEAKY_RELU_GRAD,
     kind: 'added',
-    how: "the LeakyRelu gradient in one JavaScript pass (lico's LeakyRelu gradient uses it where registered, instead of Greater + Multiply + Select)",
+    how: "dy·step(x, alpha) in two SIMD passes (lico's LeakyRelu gradient uses it where registered, instead of Greater + Multiply + Select)",
     kernelFunc: leakyReluGradWasm as unknown as tf.KernelFunc,
   },
   {

@@ -98,7 +98,6 @@ describe('Sum and Mean on wasm (average pooling over H, W; one pass over other l
 });
 
 describe('LeakyRelu and its one-pass gradient on wasm', () => {
-  // 0.1: the SIMD path of the gradient; 1.00005: its JavaScript path (step·(1−α) + α ≠ 1 in float32).
   it.each([0.1, 1.000049998500045])('match the cpu backend (values and gradient), alpha %s', async (alpha) => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const x = rand([3, 5, 4, 6], 5);
