@@ -4,6 +4,9 @@
 // global average pooling, linear head. Same shapes and FLOPs as the PyTorch reference.
 import * as tf from '@tensorflow/tfjs-core';
 
+// Per-channel x·scale + shift as a 1×1 depthwise convolution with bias (as @lico/backbones).
+const channelAffine = (x, scale, shift) => tf.fused.depthwiseConv2d({ x, filter: tf.reshape(scale, [1, 1, x.shape[3], 1]), strides: 1, pad: 'valid', ...(shift ? { bias: shift } : {}) });
+
 function batchNormTraining(x, gamma, beta, epsilon) {
   const [n, h, w] = x.shape;
   const count = n * h * w;
@@ -15,12 +18,12 @@ function batchNormTraining(x, gamma, beta, epsilon) {
     const scale = tf.mul(g, invStd);
     save([centered, invStd, scale]);
     return {
-      value: tf.add(tf.mul(centered, scale), b),
+      value: channelAffine(centered, scale, b),
       gradFunc: (dy, [c, inv, sc]) => {
         const dBeta = tf.sum(dy, [0, 1, 2]);
         const dyc = tf.sum(tf.mul(dy, c), [0, 1, 2]);
         const k = tf.div(tf.mul(dyc, tf.square(inv)), count);
-        return [tf.mul(tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(c, k)), sc), tf.mul(dyc, inv), dBeta];
+        return [channelAffine(tf.add(dy, channelAffine(c, tf.neg(k), tf.neg(tf.div(dBeta, count)))), sc), tf.mul(dyc, inv), dBeta];
       },
     };
   })(x, gamma, beta);
