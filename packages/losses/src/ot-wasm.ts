@@ -49,12 +49,21 @@ export function otWasmAvailable(): boolean {
   return kernels() !== null;
 }
 
-/** Resolves an implementation name to the kernels to use (null: the TypeScript path). */
-export function resolveOtKernels(implementation: OtImplementation | undefined): OtKernels | null {
+/** Checks an implementation name (throws a {@link ConfigError} listing the valid ones); compiles nothing. */
+export function checkOtImplementation(implementation: OtImplementation | undefined): OtImplementation {
   const name = implementation ?? 'auto';
   if (!OT_IMPLEMENTATIONS.includes(name)) {
     throw new ConfigError(`Unknown optimal-transport implementation '${String(name)}'. Valid implementations: ${OT_IMPLEMENTATIONS.map((v) => `'${v}'`).join(', ')}.`);
   }
+  return name;
+}
+
+/**
+ * Resolves an implementation name to the kernels to use (null: the TypeScript path), compiling the
+ * module on first use. The module's memory grows to the largest problem seen and is kept.
+ */
+export function resolveOtKernels(implementation: OtImplementation | undefined): OtKernels | null {
+  const name = checkOtImplementation(implementation);
   if (name === 'js') return null;
   const k = kernels();
   if (k === null && name === 'wasm-simd') {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertPositive, assertPositiveInteger, assertRank, ConfigError, formatShape, NonFiniteError, ShapeError } from '@lico/core';
-import { type OtImplementation, resolveOtKernels, wasmSinkhorn } from './ot-wasm';
+import { checkOtImplementation, type OtImplementation, resolveOtKernels, wasmSinkhorn } from './ot-wasm';
 import { sinkhornKernel } from './sinkhorn-kernel';
 
 /** Options of {@link sinkhorn} (also accepted by the optimal-transport loss). */
@@ -62,8 +62,7 @@ export function resolveSinkhornOptions(options: SinkhornOptions = {}): ResolvedS
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new ConfigError(`sinkhorn option tolerance must be a finite number >= 0, got ${tolerance}.`);
   }
-  const implementation = options.implementation ?? 'auto';
-  resolveOtKernels(implementation); // validates the name (and availability of 'wasm-simd')
+  const implementation = checkOtImplementation(options.implementation);
   return { epsilon, maxIterations, tolerance, implementation };
 }
 
