@@ -57,7 +57,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   {
     kernelName: 'Sum',
     kind: 'replaced',
-    how: 'float32 sums over leading or middle axes (per-channel sums over N, H, W) as one JavaScript pass with float64 accumulators (the stock kernel transposes the whole input first); other cases: stock',
+    how: 'sums of NHWC tensors over H, W or N, H, W through XNNPACK average pooling (H·W ≥ 16; float32 accumulation per image); other leading or middle axes as one JavaScript pass with float64 accumulators (the stock kernel transposes the whole input first); other cases: stock',
     kernelFunc: sumWasm,
     keepStock: keepStockSum,
   },

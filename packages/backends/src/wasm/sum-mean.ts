@@ -5,12 +5,13 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 const stock: { Sum?: tf.KernelFunc; Mean?: tf.KernelFunc } = {};
 
+/** Accumulators of {@link reduceMiddle}, grown on demand and reused. */
+let scratch = new Float64Array(256);
+
 /**
  * `out[o, i] = Σ_m x[o, m, i]` (÷ `mid` when `mean`) for `x` viewed as `[outer, mid, inner]`, with
  * float64 accumulators: one JavaScript pass, no transpose.
  */
-let scratch = new Float64Array(256);
-
 function reduceMiddle(x: ArrayLike<number>, out: Float32Array, outer: number, mid: number, inner: number, mean: boolean): void {
   if (scratch.length < inner) scratch = new Float64Array(inner);
   const acc = scratch;
