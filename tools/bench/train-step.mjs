@@ -5,8 +5,13 @@
 // count, measured in the same run. Also times the pure-JS cpu backend at a smaller batch, and
 // reports a per-kernel profile of one wasm step and the peak RSS.
 //
-// usage: npm run bench -- train-step [--json] [--threads T] [--batch 64] [--steps 5] [--warmup 2]
-//                                    [--cpu-batch 2] [--cpu-steps 1] [--no-cpu] [--no-reference]
+// The two sides are measured in alternating rounds (PyTorch's steps, then ours, `--rounds` times),
+// so that a change of the machine's speed during the run (this shared machine's clock varies by up
+// to ~1.7×) reaches both; the headline ratio is the median of the rounds' ratios.
+//
+// usage: npm run bench -- train-step [--json] [--threads T] [--batch 64] [--steps 3] [--rounds 3]
+//                                    [--warmup 2] [--cpu-batch 2] [--cpu-steps 1] [--no-cpu]
+//                                    [--no-reference]
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +26,8 @@ import { benchArgs } from './lib/args.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { arg, flag, threads } = benchArgs();
 const batch = arg('batch', 64);
-const steps = arg('steps', 5);
+const steps = arg('steps', 3);
+const rounds = arg('rounds', 3);
 const warmup = arg('warmup', 2);
 const cpuBatch = arg('cpu-batch', 2);
 const cpuSteps = arg('cpu-steps', 1);
@@ -68,16 +74,15 @@ function timeSteps(step, n) {
   return times.sort((a, b) => a - b);
 }
 
-const median = (xs) => xs[Math.floor(xs.length / 2)];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// --- reference: PyTorch, same thread count ---
-let reference = null;
-if (!flag('no-reference')) {
-  log(`PyTorch reference: threads ${threads}, batch ${batch}`);
-  const py = spawnSync('/usr/bin/python3', [path.join(here, 'train-step-reference.py'), '--threads', String(threads), '--batch', String(batch), '--steps', String(Math.max(steps, 5)), '--warmup', '2'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
+// --- the reference: PyTorch, same thread count (one process per round) ---
+function referenceRound(round) {
+  const py = spawnSync('/usr/bin/python3', [path.join(here, 'train-step-reference.py'), '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', '2'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (py.status !== 0) throw new Error(`reference failed with status ${py.status}`);
-  reference = JSON.parse(py.stdout.trim().split('\n').pop());
-  log(`PyTorch: ${reference.msPerStep.toFixed(0)} ms/step, ${reference.imagesPerSec.toFixed(1)} images/s`);
+  const r = JSON.parse(py.stdout.trim().split('\n').pop());
+  log(`round ${round}: PyTorch ${r.msPerStep.toFixed(0)} ms/step (${r.msPerStepAll.map((t) => t.toFixed(0)).join(', ')})`);
+  return r;
 }
 
 // --- ours: wasm with lico's kernels ---
@@ -89,10 +94,30 @@ const { model, source } = await createModel();
 const wasmStep = makeStep(model, batch);
 for (let i = 0; i < warmup; i++) log(`wasm warm-up step ${i + 1}: loss ${wasmStep.step().toFixed(4)}`);
 const tensorsBefore = tf.memory().numTensors;
-const wasmTimes = timeSteps(wasmStep.step, steps);
+const roundResults = [];
+let reference = null;
+const wasmTimes = [];
+const referenceTimes = [];
+for (let round = 1; round <= rounds; round++) {
+  if (!flag('no-reference')) {
+    reference = referenceRound(round);
+    referenceTimes.push(...reference.msPerStepAll);
+  }
+  const times = timeSteps(wasmStep.step, steps);
+  wasmTimes.push(...times);
+  const ms = median(times);
+  const ratio = reference ? median(reference.msPerStepAll) / ms : null;
+  log(`round ${round}: wasm ${ms.toFixed(0)} ms/step (${times.map((t) => t.toFixed(0)).join(', ')})${ratio ? `, ratio ${ratio.toFixed(3)}` : ''}`);
+  roundResults.push({ oursMsPerStep: Math.round(ms), referenceMsPerStep: reference ? Math.round(median(reference.msPerStepAll)) : null, ratio: ratio ? Math.round(ratio * 1000) / 1000 : null });
+}
 const tensorsAfter = tf.memory().numTensors;
+wasmTimes.sort((a, b) => a - b);
+referenceTimes.sort((a, b) => a - b);
 const wasmMs = median(wasmTimes);
-log(`wasm: ${wasmMs.toFixed(0)} ms/step (${wasmTimes.map((t) => t.toFixed(0)).join(', ')}), tensors ${tensorsBefore} → ${tensorsAfter}`);
+const referenceMs = referenceTimes.length ? median(referenceTimes) : null;
+const ratios = roundResults.map((r) => r.ratio).filter((r) => r !== null).sort((a, b) => a - b);
+log(`wasm: ${wasmMs.toFixed(0)} ms/step over ${wasmTimes.length} steps, tensors ${tensorsBefore} → ${tensorsAfter}`);
+if (referenceMs !== null) log(`PyTorch: ${referenceMs.toFixed(0)} ms/step over ${referenceTimes.length} steps; ratios per round ${ratios.join(', ')}`);
 const profiler = createKernelProfiler('wasm');
 profiler.start();
 const tp = performance.now();
@@ -125,8 +150,10 @@ const result = {
   bench: 'train-step',
   unit: 'images/s',
   ours: Math.round(ours * 100) / 100,
-  reference: reference ? Math.round(reference.imagesPerSec * 100) / 100 : null,
-  ratio: reference ? Math.round((ours / reference.imagesPerSec) * 1000) / 1000 : null,
+  reference: referenceMs !== null ? Math.round((batch / (referenceMs / 1000)) * 100) / 100 : null,
+  // The median of the rounds' ratios (each: PyTorch's median step time / ours, same round).
+  ratio: ratios.length ? median(ratios) : null,
+  rounds: roundResults,
   referenceName: reference ? `PyTorch ${reference.torch} CPU, ${reference.threads} threads, same WRN-28-2 step` : 'skipped',
   network: source,
   batch,
@@ -134,8 +161,8 @@ const result = {
   wasmThreads: wasmThreadsStarted() || 1,
   msPerStep: Math.round(wasmMs),
   msPerStepAll: wasmTimes.map((t) => Math.round(t)),
-  referenceMsPerStep: reference ? Math.round(reference.msPerStep) : null,
-  referenceMsPerStepAll: reference?.msPerStepAll ?? null,
+  referenceMsPerStep: referenceMs !== null ? Math.round(referenceMs) : null,
+  referenceMsPerStepAll: referenceTimes.map((t) => Math.round(t)),
   cpuBackend: cpu,
   startupMs: Math.round(startupMs),
   tensorsPerStepLeak: (tensorsAfter - tensorsBefore) / steps,

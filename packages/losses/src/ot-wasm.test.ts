@@ -20,7 +20,7 @@ const points = (shape: [number, number, number], seed: number, zeroRows: number[
 };
 
 describe('the wasm-simd optimal-transport kernels', () => {
-  it('were built from the committed C source (rebuild: node tools/wasm/build-losses-wasm.mjs)', () => {
+  it('were built from the committed C source (rebuild: node tools/wasm/build-wasm.mjs losses)', () => {
     const source = readFileSync(new URL('../csrc/ot-kernels.c', import.meta.url));
     expect(createHash('sha256').update(source).digest('hex')).toBe(OT_KERNELS_SOURCE_SHA256);
   });

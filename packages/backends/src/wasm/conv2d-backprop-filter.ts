@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapViewsAvailable, withHeapView } from './heap-view';
+import { filterGradRunner } from './filter-grad-kernel';
+import { heapMemory, heapViewsAvailable, withHeapView } from './heap-view';
 import { jsPass } from './js-pass';
 import { outputFromOps, type WasmBackendLike } from './kernel-utils';
+import { wasmThreadsStarted } from './wasm-threads';
 
 /**
- * `Conv2DBackpropFilter` for wasm (the stock backend has none): the filter gradient of a conv2d.
+ * `Conv2DBackpropFilter` for wasm (the stock backend has none): the filter gradient of a conv2d,
+ * dW[i,j,c,o] = Σ_{b,p,q} x[b, p·s + i − padTop, q·s + j − padLeft, c] · dy[b,p,q,o].
  *
- * dW[i,j,c,o] = Σ_{b,p,q} x[b, p·s + i − padTop, q·s + j − padLeft, c] · dy[b,p,q,o]. One
- * JavaScript pass writes the zero-padded input, split into its s×s stride phases and transposed to
- * `[phase, Cin, positions]`; the output gradient, zero-padded to the phase grid, is
- * `[positions, Cout]`. On that grid every filter tap (i, j) is a fixed shift of the positions, so
- * each tap is one plain 2-D matMul (XNNPACK) of a shifted `[Cin, positions]` window of the first
- * (a view of the wasm memory, no copy) with the second (packed once by XNNPACK for all taps).
+ * Computed by lico's WebAssembly SIMD kernel (`csrc/conv-filter-grad.c`) in place on the wasm
+ * backend's memory, split over the backend's threads (see {@link filterGradRunner}); where that
+ * module cannot run, by XNNPACK matMuls ({@link conv2dFilterGrad}).
  */
 export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
@@ -19,7 +19,37 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
   const filterShape = attrs.filterShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.length !== 4 || dy.shape.some((d, k) => d !== expected[k])) {
+    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${expected}] for x [${x.shape}] and filter [${filterShape}]`);
+  }
+  const simd = x.dtype === 'float32' && dy.dtype === 'float32' ? simdFilterGrad(args.backend, x, dy, info) : undefined;
+  if (simd) return simd;
   return outputFromOps(args.backend as WasmBackendLike, [x, dy], (xt, dyt) => conv2dFilterGrad(xt as tf.Tensor4D, dyt as tf.Tensor4D, info));
+}
+
+/** The SIMD kernel's result, or `undefined` where it cannot run on this backend's memory. */
+function simdFilterGrad(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
+  const memory = heapMemory(backend);
+  const runner = memory ? filterGradRunner(memory.memory, Math.max(1, wasmThreadsStarted())) : undefined;
+  if (!memory || !runner) return undefined;
+  const out = memory.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+  runner.run(memory.offset(x), memory.offset(dy), memory.offset(out), {
+    nb: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    ho: info.outHeight,
+    wo: info.outWidth,
+    co: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  });
+  return out;
 }
 
 /**
@@ -142,7 +172,14 @@ function gridSize(n: number, k: number, s: number, pad: number, out: number): nu
   return out + m;
 }
 
-/** The filter gradient from the conv info (also used by tests). */
+/**
+ * The filter gradient from the conv info by XNNPACK matMuls: the fallback where the SIMD kernel
+ * cannot run (also used by tests). One JavaScript pass writes the zero-padded input, split into its
+ * s×s stride phases and transposed to `[phase, Cin, positions]`; the output gradient, zero-padded to
+ * the phase grid, is `[positions, Cout]`. On that grid every filter tap (i, j) is a fixed shift of
+ * the positions, so each tap is one plain 2-D matMul of a shifted `[Cin, positions]` window of the
+ * first (a view of the wasm memory, no copy) with the second (packed once by XNNPACK for all taps).
+ */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b } = info;
   const { top, left } = info.padInfo;

@@ -5,7 +5,7 @@ import type { WasmBackendLike } from './kernel-utils';
 interface WasmBackendInternals extends WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
-  wasm: { tfjs: { disposeData(id: number): void } };
+  wasm: { tfjs: { disposeData(id: number): void }; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
 function internals(backend: unknown): WasmBackendInternals | undefined {
@@ -39,4 +39,30 @@ export function withHeapView<T>(backend: unknown, base: tf.TensorInfo, offset: n
 /** True when {@link withHeapView} works on the current backend. */
 export function heapViewsAvailable(): boolean {
   return internals(tf.backend()) !== undefined && tf.getBackend() === 'wasm';
+}
+
+/** The wasm backend's memory and the byte offsets of its tensors, for kernels that work in place. */
+export interface HeapMemory {
+  /** The WebAssembly memory holding every tensor (shared in the multi-threaded build). */
+  readonly memory: WebAssembly.Memory;
+  /** Byte offset of a tensor's data. */
+  offset(t: tf.TensorInfo): number;
+  /** A new, uninitialised tensor of the backend. */
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/** The memory of a wasm backend (tfjs-backend-wasm 4.22), or `undefined` for any other backend. */
+export function heapMemory(backend: unknown): HeapMemory | undefined {
+  const b = internals(backend);
+  const memory = b?.wasm.wasmMemory ?? b?.wasm.asm?.memory;
+  if (!b || !(memory instanceof WebAssembly.Memory)) return undefined;
+  return {
+    memory,
+    offset: (t) => {
+      const data = b.dataIdMap.get(t.dataId);
+      if (!data) throw new Error('heapMemory: the tensor does not belong to the wasm backend');
+      return data.memoryOffset;
+    },
+    makeOutput: (shape, dtype) => b.makeOutput(shape, dtype),
+  };
 }

@@ -26,7 +26,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   {
     kernelName: 'Conv2DBackpropFilter',
     kind: 'added',
-    how: 'forward conv (XNNPACK) of the transposed input with the transposed output gradient, dilated by the stride; matMul for 1×1',
+    how: "lico's WebAssembly SIMD kernel (csrc/conv-filter-grad.c) on the backend's memory, in place: 4×8 register tiles per filter tap over cache-sized blocks of rows, tiles split over the backend's threads (Node workers); where that module cannot run, XNNPACK matMuls per tap",
     kernelFunc: conv2dBackpropFilterWasm as unknown as tf.KernelFunc,
   },
   {
