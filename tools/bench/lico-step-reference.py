@@ -16,12 +16,16 @@ Usage: /usr/bin/python3 tools/bench/lico-step-reference.py --threads 2 --steps 2
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from wrn_reference import WideResNet  # noqa: E402  (tools/bench/lib/wrn_reference.py: WRN-28-2, FixMatch)
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=2)
@@ -36,57 +40,6 @@ torch.manual_seed(0)
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- WRN-28-2 (FixMatch)
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride, activate_before_residual=False):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(cin, momentum=0.001, eps=0.001)
-        self.relu1 = nn.LeakyReLU(0.1, inplace=True)
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=True)
-        self.bn2 = nn.BatchNorm2d(cout, momentum=0.001, eps=0.001)
-        self.relu2 = nn.LeakyReLU(0.1, inplace=True)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=True)
-        self.equal = cin == cout
-        self.shortcut = None if self.equal else nn.Conv2d(cin, cout, 1, stride, 0, bias=True)
-        self.abr = activate_before_residual
-
-    def forward(self, x):
-        if not self.equal and self.abr:
-            x = self.relu1(self.bn1(x))
-            out = x
-        else:
-            out = self.relu1(self.bn1(x))
-        out = self.conv2(self.relu2(self.bn2(self.conv1(out if self.equal else x))))
-        return (x if self.equal else self.shortcut(x)) + out
-
-
-class WideResNet(nn.Module):
-    def __init__(self, num_classes=10, depth=28, widen=2):
-        super().__init__()
-        ch = [16, 16 * widen, 32 * widen, 64 * widen]
-        n = (depth - 4) // 6
-        self.conv1 = nn.Conv2d(3, ch[0], 3, 1, 1, bias=True)
-
-        def group(cin, cout, stride, abr):
-            return nn.Sequential(*[BasicBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1, abr) for i in range(n)])
-
-        self.block1 = group(ch[0], ch[1], 1, True)
-        self.block2 = group(ch[1], ch[2], 2, False)
-        self.block3 = group(ch[2], ch[3], 2, False)
-        self.bn1 = nn.BatchNorm2d(ch[3], momentum=0.001, eps=0.001)
-        self.relu = nn.LeakyReLU(0.1, inplace=True)
-        self.fc = nn.Linear(ch[3], num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="leaky_relu")
-
-    def forward(self, x):
-        out = self.block3(self.block2(self.block1(self.conv1(x))))
-        fmap = self.relu(self.bn1(out))  # [N,C,H,W]
-        emb = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
-        return fmap, emb, self.fc(emb)
 
 
 # ---------------------------------------------------------------- CLIP text transformer
@@ -193,7 +146,7 @@ def optimal_transport(fp, gp, eps=0.1, iters=100, thresh=1e-3):
 
 
 # ---------------------------------------------------------------- setup
-model = WideResNet()
+model = WideResNet(inplace_relu=True, xavier_fc=False, return_features=True)
 clip = ClipText()
 for q in clip.parameters():
     q.requires_grad_(False)
