@@ -3,10 +3,8 @@ import '@lico/core';
 import { ConfigError, NonFiniteError, ShapeError, UnknownNameError } from '@lico/core';
 import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lossesGolden } from './__golden__/losses-golden';
+import { describeManifoldMatchingGoldens } from './__golden__/losses-golden-cases';
 import { DEFAULT_TEMPERATURE, manifoldMatchingLoss, pairwiseDistances, type ManifoldMatchingSign } from './manifold-matching-loss';
-
-const golden = lossesGolden;
 
 beforeAll(useCpuBackend);
 
@@ -46,27 +44,7 @@ describe('manifoldMatchingLoss: closed forms', () => {
   });
 });
 
-describe('manifoldMatchingLoss: goldens (PyTorch float64)', () => {
-  golden.manifoldMatching.forEach((c, index) => {
-    it(`case ${index}: shape ${c.shape.join('x')}, tau ${c.temperature.toFixed(3)}, sign ${c.sign}`, () => {
-      const [n, ci, d] = c.shape;
-      const e = tf.tensor2d(c.imageEmbeddings, [n, ci]);
-      const t = tf.tensor2d(c.textEmbeddings, [n, d]);
-      const tau = tf.scalar(c.temperature);
-      const f = (a: tf.Tensor, b: tf.Tensor, s: tf.Tensor): tf.Scalar =>
-        manifoldMatchingLoss(a as tf.Tensor2D, b as tf.Tensor2D, { temperature: s as tf.Scalar, sign: c.sign });
-      const loss = f(e, t, tau);
-      expectClose(loss, c.loss, { atol: 1e-6, rtol: 1e-4 });
-      const [ge, gt, gtau] = tf.grads(f)([e, t, tau]);
-      expectClose(ge!, c.gradImageEmbeddings, { atol: 1e-6, rtol: 1e-3 });
-      expectClose(gt!, c.gradTextEmbeddings, { atol: 1e-6, rtol: 1e-3 });
-      expectClose(gtau!, c.gradTemperature, { atol: 1e-6, rtol: 1e-3 });
-      // a plain-number temperature gives the same value
-      expectClose(manifoldMatchingLoss(e, t, { temperature: c.temperature, sign: c.sign }), c.loss, { atol: 1e-6, rtol: 1e-4 });
-      tf.dispose([e, t, tau, loss, ge!, gt!, gtau!]);
-    });
-  });
-});
+describeManifoldMatchingGoldens('cpu');
 
 describe('manifoldMatchingLoss: finite-difference gradients', () => {
   for (const sign of ['negative', 'positive'] as const) {

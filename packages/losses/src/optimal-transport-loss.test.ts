@@ -3,13 +3,11 @@ import '@lico/core';
 import { NonFiniteError, ShapeError } from '@lico/core';
 import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lossesGolden } from './__golden__/losses-golden';
+import { describeOptimalTransportGoldens } from './__golden__/losses-golden-cases';
 import { l2Normalize } from './l2-normalize';
 import { optimalTransportLoss, optimalTransportLossWithPlan } from './optimal-transport-loss';
 import { normalizedSquaredCost } from './normalized-squared-cost';
 import { squaredEuclideanCost } from './squared-euclidean-cost';
-
-const golden = lossesGolden;
 
 beforeAll(useCpuBackend);
 
@@ -83,27 +81,7 @@ describe('optimalTransportLoss: closed forms', () => {
   });
 });
 
-describe('optimalTransportLoss: goldens (PyTorch float64)', () => {
-  golden.optimalTransport.forEach((c, index) => {
-    it(`case ${index}: shape ${c.shape.join('x')}, epsilon ${c.epsilon}${c.differentiablePlan ? ', differentiable plan' : ''}`, () => {
-      const [n, p, q, d] = c.shape;
-      const x = tf.tensor3d(c.imagePoints, [n, p, d]);
-      const y = tf.tensor3d(c.textPoints, [n, q, d]);
-      const weights =
-        c.sourceWeights === undefined
-          ? {}
-          : { sourceWeights: tf.tensor2d(c.sourceWeights, [n, p]), targetWeights: tf.tensor2d(c.targetWeights!, [n, q]) };
-      const options = { epsilon: c.epsilon, maxIterations: c.maxIterations, tolerance: c.tolerance, differentiablePlan: c.differentiablePlan, ...weights };
-      const { loss, plan, iterations } = optimalTransportLossWithPlan(x, y, options);
-      expect(iterations).toBe(c.iterations);
-      expectClose(loss, c.loss, { atol: 1e-5, rtol: 1e-5 });
-      const [gx, gy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => optimalTransportLoss(a as tf.Tensor3D, b as tf.Tensor3D, options))([x, y]);
-      expectClose(gx!, c.gradImagePoints, { atol: 2e-5, rtol: 1e-3 });
-      expectClose(gy!, c.gradTextPoints, { atol: 2e-5, rtol: 1e-3 });
-      tf.dispose([x, y, loss, plan, gx!, gy!, ...Object.values(weights)]);
-    });
-  });
-});
+describeOptimalTransportGoldens('cpu');
 
 describe('optimalTransportLoss: finite-difference gradients', () => {
   const x = () => tf.randomNormal([2, 4, 5], 0, 1, 'float32', 21) as tf.Tensor3D;
