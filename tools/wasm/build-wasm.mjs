@@ -27,10 +27,12 @@ const TARGETS = {
     variants: [{ suffix: '', what: 'The WebAssembly module', flags: ['-mbulk-memory', ...LINK, '-Wl,--export=__heap_base'] }],
   },
   backends: {
-    source: 'packages/backends/csrc/conv-filter-grad.c',
-    target: 'packages/backends/src/generated/conv-filter-grad-wasm.ts',
-    prefix: 'CONV_FILTER_GRAD',
-    // The kernels use no stack and no static data: the module needs no memory of its own.
+    source: 'packages/backends/csrc/conv-grad.c',
+    target: 'packages/backends/src/generated/conv-grad-wasm.ts',
+    prefix: 'CONV_GRAD',
+    // The kernels run on tfjs-backend-wasm's memory: they must use no stack and no static data
+    // (checked below), so the module needs no memory of its own.
+    noStack: true,
     variants: [
       { suffix: '', what: 'The module that imports a plain memory (the single-threaded wasm builds)', flags: ['-mbulk-memory', ...LINK, ...IMPORTED] },
       {
@@ -50,7 +52,7 @@ for (const name of names) if (!(name in TARGETS)) {
 }
 const version = spawnSync('clang', ['--version'], { encoding: 'utf-8' }).stdout?.split('\n')[0] ?? 'clang';
 for (const name of names.length ? names : Object.keys(TARGETS)) {
-  const { source, target, prefix, variants } = TARGETS[name];
+  const { source, target, prefix, variants, noStack } = TARGETS[name];
   const src = path.join(root, source);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lico-wasm-'));
   const sha = createHash('sha256').update(readFileSync(src)).digest('hex');
@@ -63,6 +65,18 @@ for (const name of names.length ? names : Object.keys(TARGETS)) {
     if (r.status !== 0) {
       console.error(`clang failed (${r.error?.message ?? `exit ${r.status}`}); install it with: apt-get install -y clang lld`);
       process.exit(1);
+    }
+    if (noStack) {
+      // Any global access would be the stack pointer: a stack frame would overwrite tfjs's memory.
+      const dis = spawnSync('llvm-objdump', ['-d', out], { encoding: 'utf-8' });
+      if (dis.status !== 0) {
+        console.error('llvm-objdump failed; install it with: apt-get install -y llvm');
+        process.exit(1);
+      }
+      if (/global\.(get|set)/.test(dis.stdout)) {
+        console.error(`${source} uses the stack (a local array or a spilled aggregate): not allowed in a module on another module's memory`);
+        process.exit(1);
+      }
     }
     const wasm = readFileSync(out);
     const b64 = wasm.toString('base64').replace(/.{1,100}/g, (s) => `  '${s}',\n`);

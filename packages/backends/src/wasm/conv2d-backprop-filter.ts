@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { filterGradRunner } from './filter-grad-kernel';
-import { heapMemory, heapViewsAvailable, withHeapView } from './heap-view';
+import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
+import { heapViewsAvailable, withHeapView } from './heap-view';
 import { jsPass } from './js-pass';
 import { outputFromOps, type WasmBackendLike } from './kernel-utils';
-import { wasmThreadsStarted } from './wasm-threads';
 
 /**
  * `Conv2DBackpropFilter` for wasm (the stock backend has none): the filter gradient of a conv2d,
  * dW[i,j,c,o] = Σ_{b,p,q} x[b, p·s + i − padTop, q·s + j − padLeft, c] · dy[b,p,q,o].
  *
  * Computed by lico's WebAssembly SIMD kernel (`csrc/conv-filter-grad.c`) in place on the wasm
- * backend's memory, split over the backend's threads (see {@link filterGradRunner}); where that
+ * backend's memory, split over the backend's threads (see `convGradRunner`); where that
  * module cannot run, by XNNPACK matMuls ({@link conv2dFilterGrad}).
  */
 export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
@@ -30,25 +29,11 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
 
 /** The SIMD kernel's result, or `undefined` where it cannot run on this backend's memory. */
 function simdFilterGrad(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
-  const memory = heapMemory(backend);
-  const runner = memory ? filterGradRunner(memory.memory, Math.max(1, wasmThreadsStarted())) : undefined;
-  if (!memory || !runner) return undefined;
-  const out = memory.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
-  runner.run(memory.offset(x), memory.offset(dy), memory.offset(out), {
-    nb: info.batchSize,
-    h: info.inHeight,
-    w: info.inWidth,
-    c: info.inChannels,
-    ho: info.outHeight,
-    wo: info.outWidth,
-    co: info.outChannels,
-    kh: info.filterHeight,
-    kw: info.filterWidth,
-    sh: info.strideHeight,
-    sw: info.strideWidth,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-  });
+  const simd = convGradRunnerFor(backend);
+  if (!simd) return undefined;
+  const { heap, runner } = simd;
+  const out = heap.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+  runner.filterGrad(heap.offset(x), heap.offset(dy), heap.offset(out), convGeometry(info));
   return out;
 }
 

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
 import { jsPass } from './js-pass';
 import { convPadded, outputFromOps, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Conv2DBackpropInput` for wasm, replacing the stock kernel (correct but ~10× slower than a
- * forward convolution, single-threaded): the input gradient of a conv2d.
+ * forward convolution, single-threaded): the input gradient of a conv2d,
+ * dx[b,y,x,c] = Σ_{i,j,o} dy[b,p,q,o] · W[i,j,c,o] over p·s + i − padTop = y, q·s + j − padLeft = x.
  *
- * Stride 1: one forward convolution (XNNPACK) of dy with the spatially flipped, in/out-swapped
- * filter (1×1: one matMul). Stride > 1: one plain matMul `dy·Wᵀ` gives every output pixel's
- * contribution to its kh×kw input window, and one JavaScript pass adds them up (col2im); this beat
- * both inserting zeros and a per-phase filter bank.
+ * Computed by lico's WebAssembly SIMD kernel (`csrc/conv-grad.c`) in place on the wasm backend's
+ * memory, split over the backend's threads; where that module cannot run, by
+ * {@link conv2dInputGrad} (XNNPACK).
  */
 export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -17,6 +18,18 @@ export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; b
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${attrs.dataFormat}`);
   const inputShape = attrs.inputShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.length !== 4 || dy.shape.some((d, k) => d !== expected[k])) {
+    throw new Error(`Conv2DBackpropInput: dy has shape [${dy.shape}], expected [${expected}] for input [${inputShape}] and filter [${filter.shape}]`);
+  }
+  const simd = dy.dtype === 'float32' && filter.dtype === 'float32' ? convGradRunnerFor(args.backend) : undefined;
+  if (simd) {
+    const { heap, runner } = simd;
+    const g = convGeometry(info);
+    const out = heap.makeOutput(inputShape.slice(), 'float32');
+    heap.withScratch(runner.inputGradScratch(g), (scratch) => runner.inputGrad(heap.offset(dy), heap.offset(filter), heap.offset(out), scratch, g));
+    return out;
+  }
   return outputFromOps(args.backend as WasmBackendLike, [dy, filter], (dyt, wt) => conv2dInputGrad(dyt as tf.Tensor4D, wt as tf.Tensor4D, info));
 }
 
@@ -87,7 +100,12 @@ function flipFilter(w: tf.Tensor4D): tf.Tensor4D {
   }) as tf.Tensor4D;
 }
 
-/** The input gradient from the conv info (also used by tests). */
+/**
+ * The input gradient from the conv info by XNNPACK: the fallback where the SIMD kernel cannot run
+ * (also used by tests). Stride 1: one forward convolution of dy with the spatially flipped,
+ * in/out-swapped filter (1×1: one matMul). Stride > 1: one plain matMul `dy·Wᵀ` gives every output
+ * pixel's contribution to its kh×kw input window, and one JavaScript pass adds them up (col2im).
+ */
 export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout, outHeight: ho, outWidth: wo, batchSize: b, inHeight: h, inWidth: wi } = info;
   const { top, left } = info.padInfo;

@@ -4,6 +4,7 @@ import type { WasmBackendLike } from './kernel-utils';
 /** The internals of tfjs-backend-wasm 4.22's `BackendWasm` that a heap view needs. */
 interface WasmBackendInternals extends WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
   dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
   wasm: { tfjs: { disposeData(id: number): void }; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
@@ -49,6 +50,8 @@ export interface HeapMemory {
   offset(t: tf.TensorInfo): number;
   /** A new, uninitialised tensor of the backend. */
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** Runs `f` with the byte offset of `floats` floats of scratch memory, freed afterwards. */
+  withScratch<T>(floats: number, f: (ptr: number) => T): T;
 }
 
 /** The memory of a wasm backend (tfjs-backend-wasm 4.22), or `undefined` for any other backend. */
@@ -64,5 +67,13 @@ export function heapMemory(backend: unknown): HeapMemory | undefined {
       return data.memoryOffset;
     },
     makeOutput: (shape, dtype) => b.makeOutput(shape, dtype),
+    withScratch: (floats, f) => {
+      const scratch = b.makeOutput([Math.max(1, floats)], 'float32');
+      try {
+        return f(b.dataIdMap.get(scratch.dataId)!.memoryOffset);
+      } finally {
+        b.disposeData(scratch.dataId, true);
+      }
+    },
   };
 }

@@ -24,13 +24,16 @@ function convStep(): Float32Array[] {
   });
 }
 
-/** A filter gradient large enough (14M multiply-adds) for lico's SIMD kernel to use its worker threads. */
-function bigFilterGrad(): Float32Array {
+/** Both conv gradients, large enough (14M multiply-adds each) for lico's SIMD kernels to use their worker threads. */
+function bigConvGrads(): number[][] {
   return tf.tidy(() => {
     const x = rand([8, 16, 16, 32], 7);
     const dy = rand([8, 16, 16, 24], 8);
-    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 24] };
-    return (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
+    const w = rand([3, 3, 32, 24], 9);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC' };
+    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 32, 24] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: [8, 16, 16, 32] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return [Array.from(dw.dataSync()), Array.from(dx.dataSync())];
   });
 }
 
@@ -41,14 +44,14 @@ describe('startThreadedWasm', () => {
     const single = convStep();
     const big = () => tf.tidy(() => tf.matMul(rand([256, 256], 5), rand([256, 256], 6)).dataSync());
     const singleMm = big();
-    const singleGrad = bigFilterGrad();
+    const singleGrads = bigConvGrads();
     expect(await startThreadedWasm(2)).toBe(2);
     expect(wasmThreadsStarted()).toBe(2);
     await tf.setBackend('wasm');
     const threaded = convStep();
     for (let i = 0; i < single.length; i++) expect(Array.from(threaded[i]!)).toEqual(Array.from(single[i]!));
     expect(Array.from(big())).toEqual(Array.from(singleMm));
-    expect(Array.from(bigFilterGrad())).toEqual(Array.from(singleGrad));
+    expect(bigConvGrads()).toEqual(singleGrads);
     await expect(startThreadedWasm(3)).rejects.toThrow(/already runs with 2 threads/);
     await expect(startThreadedWasm(0)).rejects.toThrow(RangeError);
   });

@@ -1,0 +1,327 @@
+// The gradients of an NHWC conv2d, in WebAssembly SIMD, reading and writing tfjs-backend-wasm's own
+// memory (this module imports it and keeps no data, stack or state of its own).
+//
+// Filter gradient:
+//   dw[i, j, c, o] = sum over (n, p, q) of x[n, p*sh + i - top, q*sw + j - left, c] * dy[n, p, q, o]
+//
+// (x outside the image is 0). The work is cut into tiles: one filter tap (i, j), up to 4 input
+// channels and up to 8 output channels, whose sums live in SIMD registers while the tile sweeps a
+// block of output rows; every tile of a block is done before the next block, so the block's x and
+// dy stay in cache. Threads take disjoint ranges of tiles (tile_begin, tile_end) of the same call and
+// need no synchronisation: each writes its own tiles of dw only. Sums run in float32 in the order
+// n, p, q for every element, so the result does not depend on the thread count.
+#include <wasm_simd128.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define INLINE static inline __attribute__((always_inline))
+
+// Output-channel tile widths: 8 (two vectors), then one tile of 4, then single channels.
+INLINE int o_tiles(int co) { return co / 8 + (co % 8) / 4 + co % 4; }
+INLINE void o_tile(int t, int co, int* o0, int* ow) {
+  int n8 = co / 8, n4 = (co % 8) / 4;
+  if (t < n8) { *o0 = 8 * t; *ow = 8; }
+  else if (t < n8 + n4) { *o0 = 8 * n8; *ow = 4; }
+  else { *o0 = 8 * n8 + 4 * n4 + (t - n8 - n4); *ow = 1; }
+}
+
+// One tile of CT input channels (1..4) and OW output channels (8, 4 or 1) over output rows [r0, r1)
+// (rows of all images, r = n * ho + p). CT and OW are constants at every call site.
+INLINE void tile(const float* x, const float* dy, float* dw, int ho, int h, int w, int c, int wo, int co,
+                 int sh, int sw, int i, int j, int top, int left, int CT, int OW, int r0, int r1) {
+  v128_t a[4][2];
+  for (int k = 0; k < CT; k++) {
+    if (OW == 8) { a[k][0] = wasm_v128_load(dw + k * co); a[k][1] = wasm_v128_load(dw + k * co + 4); }
+    else if (OW == 4) a[k][0] = wasm_v128_load(dw + k * co);
+    else a[k][0] = wasm_v128_load32_zero(dw + k * co);
+  }
+  // Columns q whose input column q*sw + j - left lies in [0, w).
+  int q0 = j < left ? (left - j + sw - 1) / sw : 0;
+  int q1 = (w + left - j + sw - 1) / sw;
+  if (q1 > wo) q1 = wo;
+  int n = r0 / ho, p = r0 - n * ho;
+  for (int r = r0; r < r1; r++) {
+    int y = p * sh + i - top;
+    if (y >= 0 && y < h && q0 < q1) {
+      const float* xp = x + ((n * h + y) * w + q0 * sw + j - left) * c;
+      const float* dp = dy + (r * wo + q0) * co;
+      int xs = sw * c;
+      for (int q = q0; q < q1; q++, xp += xs, dp += co) {
+        v128_t d0, d1;
+        if (OW == 8) { d0 = wasm_v128_load(dp); d1 = wasm_v128_load(dp + 4); }
+        else if (OW == 4) d0 = wasm_v128_load(dp);
+        else d0 = wasm_v128_load32_zero(dp);
+        for (int k = 0; k < CT; k++) {
+          v128_t xk = wasm_v128_load32_splat(xp + k);
+          a[k][0] = wasm_f32x4_add(a[k][0], wasm_f32x4_mul(xk, d0));
+          if (OW == 8) a[k][1] = wasm_f32x4_add(a[k][1], wasm_f32x4_mul(xk, d1));
+        }
+      }
+    }
+    if (++p == ho) { p = 0; n++; }
+  }
+  for (int k = 0; k < CT; k++) {
+    if (OW == 8) { wasm_v128_store(dw + k * co, a[k][0]); wasm_v128_store(dw + k * co + 4, a[k][1]); }
+    else if (OW == 4) wasm_v128_store(dw + k * co, a[k][0]);
+    else wasm_v128_store32_lane(dw + k * co, a[k][0], 0);
+  }
+}
+
+// The tile call with CT (1..4) and OW made constants.
+#define TILE_CASES(OW)                                                                                      \
+  switch (ct) {                                                                                             \
+    case 4: tile(xc, dyo, d, ho, h, w, c, wo, co, sh, sw, i, j, top, left, 4, OW, r0, r1); break;               \
+    case 3: tile(xc, dyo, d, ho, h, w, c, wo, co, sh, sw, i, j, top, left, 3, OW, r0, r1); break;               \
+    case 2: tile(xc, dyo, d, ho, h, w, c, wo, co, sh, sw, i, j, top, left, 2, OW, r0, r1); break;               \
+    default: tile(xc, dyo, d, ho, h, w, c, wo, co, sh, sw, i, j, top, left, 1, OW, r0, r1); break;              \
+  }
+
+/** The number of tiles of a filter gradient (kh*kw taps x input-channel groups x output-channel groups). */
+EXPORT int filter_grad_tiles(int kh, int kw, int c, int co) { return kh * kw * ((c + 3) / 4) * o_tiles(co); }
+
+/**
+ * Computes tiles [tile_begin, tile_end) of dw ([kh, kw, c, co]) from x ([nb, h, w, c]) and dy
+ * ([nb, ho, wo, co]), sweeping block_rows output rows at a time. Tiles are numbered tap-major, then
+ * output-channel group, then input-channel group.
+ */
+EXPORT void filter_grad(const float* x, const float* dy, float* dw, int nb, int h, int w, int c, int ho, int wo, int co,
+                        int kh, int kw, int sh, int sw, int top, int left, int tile_begin, int tile_end, int block_rows) {
+  int cg = (c + 3) / 4, og = o_tiles(co);
+  // Zero this range's tiles.
+  for (int t = tile_begin; t < tile_end; t++) {
+    int tap = t / (cg * og), rest = t % (cg * og), c0 = 4 * (rest % cg), o0, ow;
+    o_tile(rest / cg, co, &o0, &ow);
+    int ct = c - c0 < 4 ? c - c0 : 4;
+    float* d = dw + (tap * c + c0) * co + o0;
+    for (int k = 0; k < ct; k++) for (int m = 0; m < ow; m++) d[k * co + m] = 0.0f;
+  }
+  int rows = nb * ho;
+  for (int r0 = 0; r0 < rows; r0 += block_rows) {
+    int r1 = r0 + block_rows < rows ? r0 + block_rows : rows;
+    for (int t = tile_begin; t < tile_end; t++) {
+      int tap = t / (cg * og), rest = t % (cg * og), c0 = 4 * (rest % cg), o0, ow;
+      o_tile(rest / cg, co, &o0, &ow);
+      int i = tap / kw, j = tap % kw;
+      int ct = c - c0 < 4 ? c - c0 : 4;
+      float* d = dw + (tap * c + c0) * co + o0;
+      const float* xc = x + c0;
+      const float* dyo = dy + o0;
+      if (ow == 8) TILE_CASES(8)
+      else if (ow == 4) TILE_CASES(4)
+      else TILE_CASES(1)
+    }
+  }
+}
+
+// Input gradient:
+//   dx[n, y, x, c] = sum over (i, j, o) of dy[n, p, q, o] * w[i, j, c, o]
+// over the taps with y = p*sh + i - top and x = q*sw + j - left for whole p in [0, ho), q in [0, wo).
+// The filter is first rearranged (input_grad_filter) into channel groups of 8 (a last group of 4,
+// zero-padded past c): group g at wt + kh*kw*co*c0, element [i][j][o][lane]. Output positions of
+// one row (n, y) that share the column phase x mod sw are taken 4 at a time: for a tap (i, j) they
+// read 4 consecutive dy columns q. Sums of 4 positions x 8 (or 4) channels stay in SIMD registers
+// over every tap and output channel, and each dx element is written once (0 where no tap reaches
+// it). Threads take disjoint ranges of rows (n, y).
+
+// Regroups a filter viewed as w[t][a][b] (t < T taps) into groups of 8 (then 4, zero-padded past
+// the end) along a (group_a) or b: group g0 at wt + T*m*g0 (m: the other axis' size), element
+// [t][other index][lane]. Returns the floats it writes: T * m * (n rounded up to 4).
+static int regroup(const float* w, float* wt, int T, int A, int B, int group_a) {
+  int n = group_a ? A : B, m = group_a ? B : A, npad = (n + 3) / 4 * 4;
+  if (!w) return T * m * npad;
+  for (int g0 = 0; g0 < npad;) {
+    int gw = n - g0 >= 8 ? 8 : 4;
+    float* g = wt + T * m * g0;
+    for (int t = 0; t < T; t++)
+      for (int k = 0; k < m; k++)
+        for (int l = 0; l < gw; l++) {
+          int at = group_a ? (t * A + g0 + l) * B + k : (t * A + k) * B + g0 + l;
+          g[(t * m + k) * gw + l] = g0 + l < n ? w[at] : 0.0f;
+        }
+    g0 += gw;
+  }
+  return T * m * npad;
+}
+
+/** Floats of the rearranged filter: kh*kw*co*cpad with cpad = c rounded up to 4. */
+EXPORT int input_grad_filter_size(int kh, int kw, int c, int co) { return regroup(0, 0, kh * kw, c, co, 1); }
+
+/** Rearranges w ([kh, kw, c, co]) into wt (input-channel groups of 8, then 4; zero past c): [tap][o][lane]. */
+EXPORT void input_grad_filter(const float* w, float* wt, int kh, int kw, int c, int co) { regroup(w, wt, kh * kw, c, co, 1); }
+
+// acc[k] += sum over m < len of src[k*ps + m] * wp[m*GW .. m*GW + GW) for K positions k: the inner
+// loop of both gather kernels (input gradient: src = dy, m = output channel; forward: src = x,
+// m = input channel).
+INLINE void gather_taps(v128_t acc[4][2], const float* dp, const float* wp, int len, int ps, int K, int GW) {
+  for (int o = 0; o < len; o++, wp += GW) {
+    v128_t w0 = wasm_v128_load(wp), w1;
+    if (GW == 8) w1 = wasm_v128_load(wp + 4);
+    for (int k = 0; k < K; k++) {
+      v128_t d = wasm_v128_load32_splat(dp + k * ps + o);
+      acc[k][0] = wasm_f32x4_add(acc[k][0], wasm_f32x4_mul(d, w0));
+      if (GW == 8) acc[k][1] = wasm_f32x4_add(acc[k][1], wasm_f32x4_mul(d, w1));
+    }
+  }
+}
+
+// gather_taps for the positions k0 <= k < k1 only: all 4 at once, else (edge tiles) one at a time
+// (constant indices keep acc in registers).
+INLINE void gather_range(v128_t acc[4][2], const float* dp, const float* wp, int len, int ps, int k0, int k1, int GW) {
+  if (k0 == 0 && k1 == 4) {
+    gather_taps(acc, dp, wp, len, ps, 4, GW);
+    return;
+  }
+#define ONE(K)                                       \
+  if (k0 <= K && K < k1) {                           \
+    v128_t one[4][2] = {{acc[K][0], acc[K][1]}};     \
+    gather_taps(one, dp + K * ps, wp, len, ps, 1, GW); \
+    acc[K][0] = one[0][0];                           \
+    acc[K][1] = one[0][1];                           \
+  }
+  ONE(0) ONE(1) ONE(2) ONE(3)
+#undef ONE
+}
+
+// Stores acc[k] (k < kn) at out + k*step: `lanes` channels (8, 4 or 1-3; the rest is padding).
+INLINE void store_tile(v128_t acc[4][2], float* out, int step, int kn, int lanes) {
+#define STORE(K)                                                                                   \
+  if (K < kn) {                                                                                    \
+    float* o = out + K * step;                                                                     \
+    if (lanes == 8) {                                                                              \
+      wasm_v128_store(o, acc[K][0]);                                                               \
+      wasm_v128_store(o + 4, acc[K][1]);                                                           \
+    } else if (lanes == 4) wasm_v128_store(o, acc[K][0]);                                          \
+    else { /* no stack array: this module has no stack */                                          \
+      o[0] = wasm_f32x4_extract_lane(acc[K][0], 0);                                                \
+      if (lanes > 1) o[1] = wasm_f32x4_extract_lane(acc[K][0], 1);                                 \
+      if (lanes > 2) o[2] = wasm_f32x4_extract_lane(acc[K][0], 2);                                 \
+    }                                                                                              \
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3)
+#undef STORE
+}
+
+// One tile: up to 4 positions (x0 + k*sw, k < kn) of row (n, y), channels [c0, c0 + GW).
+INLINE void input_tile(const float* dy, const float* wg, float* dx, int n, int y, int x0, int kn, int h, int w, int c, int ho, int wo,
+                       int co, int kh, int kw, int sh, int sw, int top, int left, int c0, int GW) {
+  v128_t acc[4][2];
+  for (int k = 0; k < 4; k++) acc[k][0] = acc[k][1] = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < kh; i++) {
+    int ty = y + top - i;
+    if (ty < 0 || ty % sh != 0 || ty / sh >= ho) continue;
+    int p = ty / sh;
+    for (int j = 0; j < kw; j++) {
+      int tx = x0 + left - j;
+      if (tx < 0 ? (-tx) % sw != 0 : tx % sw != 0) continue;
+      int q0 = tx < 0 ? -((-tx) / sw) : tx / sw;  // exact: tx is a multiple of sw
+      // positions k with 0 <= q0 + k < wo, k < kn
+      int k0 = q0 < 0 ? -q0 : 0;
+      int k1 = wo - q0 < kn ? wo - q0 : kn;
+      if (k0 >= k1) continue;
+      const float* dp = dy + ((n * ho + p) * wo + q0) * co;
+      const float* wp = wg + (i * kw + j) * co * GW;
+      gather_range(acc, dp, wp, co, co, k0, k1, GW);
+    }
+  }
+  store_tile(acc, dx + ((n * h + y) * w + x0) * c + c0, sw * c, kn, c - c0 < GW ? c - c0 : GW);
+}
+
+/**
+ * Computes rows [row_begin, row_end) (r = n*h + y) of dx ([nb, h, w, c]) from dy ([nb, ho, wo, co])
+ * and the rearranged filter wt (input_grad_filter).
+ */
+EXPORT void input_grad(const float* dy, const float* wt, float* dx, int nb, int h, int w, int c, int ho, int wo, int co,
+                       int kh, int kw, int sh, int sw, int top, int left, int row_begin, int row_end) {
+  (void)nb;
+  int cpad = (c + 3) / 4 * 4;
+  for (int r = row_begin; r < row_end; r++) {
+    int n = r / h, y = r - n * h;
+    for (int c0 = 0; c0 < cpad;) {
+      int gw = c - c0 >= 8 ? 8 : 4;
+      const float* wg = wt + kh * kw * co * c0;
+      for (int ph = 0; ph < sw && ph < w; ph++) {
+        int m = (w - ph + sw - 1) / sw;  // positions of this phase
+        for (int m0 = 0; m0 < m; m0 += 4) {
+          int kn = m - m0 < 4 ? m - m0 : 4;
+          if (gw == 8) input_tile(dy, wg, dx, n, y, ph + m0 * sw, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, c0, 8);
+          else input_tile(dy, wg, dx, n, y, ph + m0 * sw, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, c0, 4);
+        }
+      }
+      c0 += gw;
+    }
+  }
+}
+
+// Forward convolution (optionally with bias and relu, as tfjs's FusedConv2D):
+//   y[n, p, q, o] = act(bias[o] + sum over (i, j, c) of x[n, p*sh + i - top, q*sw + j - left, c] * w[i, j, c, o])
+// The filter is rearranged (conv_forward_filter) into output-channel groups of 8 (then 4,
+// zero-padded past co): group at wt + kh*kw*c*o0, element [i][j][c][lane]. Each tile is 4
+// consecutive output pixels of one row x 8 (or 4) output channels, summed in SIMD registers over
+// every tap and input channel (the 4 pixels read x at a stride of sw*c). Threads take disjoint
+// ranges of output rows (n, p).
+
+/** Floats of the rearranged forward filter: kh*kw*c*copad with copad = co rounded up to 4. */
+EXPORT int conv_forward_filter_size(int kh, int kw, int c, int co) { return regroup(0, 0, kh * kw, c, co, 0); }
+
+/** Rearranges w ([kh, kw, c, co]) into wt (output-channel groups of 8, then 4; zero past co): [tap][c][lane]. */
+EXPORT void conv_forward_filter(const float* w, float* wt, int kh, int kw, int c, int co) { regroup(w, wt, kh * kw, c, co, 0); }
+
+INLINE void forward_tile(const float* x, const float* wg, const float* bias, float* y, int n, int p, int q0, int kn, int h, int w, int c,
+                         int ho, int wo, int co, int kh, int kw, int sh, int sw, int top, int left, int o0, int relu, int GW) {
+  v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0;
+  if (bias) {
+    // Bias lanes past co are never stored; read only what exists.
+    if (co - o0 >= 8) { b0 = wasm_v128_load(bias + o0); b1 = wasm_v128_load(bias + o0 + 4); }
+    else if (co - o0 >= 4) b0 = wasm_v128_load(bias + o0);
+    else {
+      b0 = wasm_f32x4_replace_lane(b0, 0, bias[o0]);
+      if (co - o0 > 1) b0 = wasm_f32x4_replace_lane(b0, 1, bias[o0 + 1]);
+      if (co - o0 > 2) b0 = wasm_f32x4_replace_lane(b0, 2, bias[o0 + 2]);
+    }
+  }
+  v128_t acc[4][2];
+  for (int k = 0; k < 4; k++) { acc[k][0] = b0; acc[k][1] = b1; }
+  int ps = sw * c;
+  for (int i = 0; i < kh; i++) {
+    int yy = p * sh + i - top;
+    if (yy < 0 || yy >= h) continue;
+    for (int j = 0; j < kw; j++) {
+      int xx = q0 * sw + j - left;  // input column of position k: xx + k*sw, valid in [0, w)
+      int k0 = xx < 0 ? (-xx + sw - 1) / sw : 0;
+      int k1 = xx >= w ? 0 : (w - xx + sw - 1) / sw;
+      if (k1 > kn) k1 = kn;
+      if (k0 >= k1) continue;
+      const float* dp = x + ((n * h + yy) * w + xx) * c;
+      const float* wp = wg + (i * kw + j) * c * GW;
+      gather_range(acc, dp, wp, c, ps, k0, k1, GW);
+    }
+  }
+  if (relu) {
+    v128_t zero = wasm_f32x4_splat(0.0f);
+    for (int k = 0; k < 4; k++) { acc[k][0] = wasm_f32x4_max(acc[k][0], zero); acc[k][1] = wasm_f32x4_max(acc[k][1], zero); }
+  }
+  store_tile(acc, y + ((n * ho + p) * wo + q0) * co + o0, co, kn, co - o0 < GW ? co - o0 : GW);
+}
+
+/**
+ * Computes output rows [row_begin, row_end) (r = n*ho + p) of y ([nb, ho, wo, co]) from x
+ * ([nb, h, w, c]), the rearranged filter wt (conv_forward_filter) and bias (0: none); relu != 0
+ * applies max(0, .).
+ */
+EXPORT void conv_forward(const float* x, const float* wt, float* y, int nb, int h, int w, int c, int ho, int wo, int co,
+                         int kh, int kw, int sh, int sw, int top, int left, int row_begin, int row_end, const float* bias, int relu) {
+  (void)nb;
+  int copad = (co + 3) / 4 * 4;
+  for (int r = row_begin; r < row_end; r++) {
+    int n = r / ho, p = r - n * ho;
+    for (int o0 = 0; o0 < copad;) {
+      int gw = co - o0 >= 8 ? 8 : 4;
+      const float* wg = wt + kh * kw * c * o0;
+      for (int q0 = 0; q0 < wo; q0 += 4) {
+        int kn = wo - q0 < 4 ? wo - q0 : 4;
+        if (gw == 8) forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, relu, 8);
+        else forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, relu, 4);
+      }
+      o0 += gw;
+    }
+  }
+}

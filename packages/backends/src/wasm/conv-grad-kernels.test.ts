@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRng } from '@lico/core';
+import { describe, expect, it } from 'vitest';
+import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
+import { convGradRunner, type ConvGeometry } from './conv-grad-kernels';
+
+/**
+ * The conv and both gradients by the definition, in float64, over every (n, p, q, i, j) with an
+ * input pixel (y = p·sh + i − top, x = q·sw + j − left): out[n,p,q,o] += x[n,y,x,c] · w[i,j,c,o]
+ * (then + bias, max 0), dw[i,j,c,o] += x[n,y,x,c] · dy[n,p,q,o], dx[n,y,x,c] += dy[n,p,q,o] · w[i,j,c,o].
+ */
+function reference(x: Float32Array, dy: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array): { dw: Float64Array; dx: Float64Array; y: Float64Array } {
+  const dw = new Float64Array(g.kh * g.kw * g.c * g.co);
+  const dx = new Float64Array(g.nb * g.h * g.w * g.c);
+  const out = new Float64Array(g.nb * g.ho * g.wo * g.co);
+  for (let n = 0; n < g.nb; n++)
+    for (let p = 0; p < g.ho; p++)
+      for (let q = 0; q < g.wo; q++)
+        for (let i = 0; i < g.kh; i++)
+          for (let j = 0; j < g.kw; j++) {
+            const y = p * g.sh + i - g.top;
+            const xx = q * g.sw + j - g.left;
+            if (y < 0 || y >= g.h || xx < 0 || xx >= g.w) continue;
+            for (let c = 0; c < g.c; c++) {
+              const at = ((n * g.h + y) * g.w + xx) * g.c + c;
+              for (let o = 0; o < g.co; o++) {
+                const d = dy[((n * g.ho + p) * g.wo + q) * g.co + o]!;
+                const tap = ((i * g.kw + j) * g.c + c) * g.co + o;
+                dw[tap] += x[at]! * d;
+                dx[at] += d * w[tap]!;
+                out[((n * g.ho + p) * g.wo + q) * g.co + o] += x[at]! * w[tap]!;
+              }
+            }
+          }
+  const y = out.map((v, k) => Math.max(0, v + bias[k % g.co]!));
+  return { dw, dx, y };
+}
+
+/** A geometry with output sizes derived from the input, kernel, stride and leading/trailing pads. */
+function geometry(nb: number, h: number, w: number, c: number, co: number, kh: number, kw: number, sh: number, sw: number, pads: [number, number, number, number]): ConvGeometry {
+  const [top, bottom, left, right] = pads;
+  return { nb, h, w, c, co, kh, kw, sh, sw, top, left, ho: Math.floor((h + top + bottom - kh) / sh) + 1, wo: Math.floor((w + left + right - kw) / sw) + 1 };
+}
+
+/**
+ * Runs the three kernels on a memory (the forward pass with `bias` and relu), every array placed
+ * at `shift` floats past a 16-byte boundary.
+ */
+function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array, shift = 0): { dw: Float32Array; dx: Float32Array; y: Float32Array } {
+  const runner = convGradRunner(memory, threads);
+  if (!runner) throw new Error('the kernels did not instantiate');
+  const place = (at: number, floats: number) => [at, at + 4 * (floats + 8)] as const;
+  const [xPtr, dyAt] = place(1024 + 4 * shift, x.length);
+  const [dyPtr, wAt] = place(dyAt, dy.length);
+  const [wPtr, dwAt] = place(wAt, w.length);
+  const [dwPtr, dxAt] = place(dwAt, w.length);
+  const [dxPtr, yAt] = place(dxAt, x.length);
+  const [yPtr, biasAt] = place(yAt, dy.length);
+  const [biasPtr, scratchAt] = place(biasAt, bias.length);
+  const need = scratchAt + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g));
+  if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+  const heap = new Float32Array(memory.buffer);
+  heap.set(x, xPtr / 4);
+  heap.set(dy, dyPtr / 4);
+  heap.set(w, wPtr / 4);
+  heap.fill(Number.NaN, dwPtr / 4, dwPtr / 4 + w.length); // every element must be written
+  heap.fill(Number.NaN, dxPtr / 4, dxPtr / 4 + x.length);
+  heap.fill(Number.NaN, yPtr / 4, yPtr / 4 + dy.length);
+  heap.set(bias, biasPtr / 4);
+  runner.filterGrad(xPtr, dyPtr, dwPtr, g);
+  runner.inputGrad(dyPtr, wPtr, dxPtr, scratchAt, g);
+  runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchAt, g, true);
+  const out = new Float32Array(memory.buffer);
+  return { dw: out.slice(dwPtr / 4, dwPtr / 4 + w.length), dx: out.slice(dxPtr / 4, dxPtr / 4 + x.length), y: out.slice(yPtr / 4, yPtr / 4 + dy.length) };
+}
+
+function random(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => 2 * rng.next() - 1);
+}
+
+function relativeError(actual: Float32Array, expected: Float64Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let k = 0; k < expected.length; k++) {
+    diff = Math.max(diff, Math.abs(actual[k]! - expected[k]!));
+    scale = Math.max(scale, Math.abs(expected[k]!));
+  }
+  return scale === 0 ? diff : diff / scale; // all-zero expectations (relu) compare absolutely
+}
+
+describe('the SIMD conv2d kernels (forward and both gradients)', () => {
+  it('was built from the committed C source (rebuild: node tools/wasm/build-wasm.mjs backends)', () => {
+    const source = readFileSync(new URL('../../csrc/conv-grad.c', import.meta.url));
+    expect(createHash('sha256').update(source).digest('hex')).toBe(CONV_GRAD_SOURCE_SHA256);
+  });
+
+  // Channel counts hit every tile shape (filter gradient: 4 input channels or fewer, 8, 4 or single
+  // output channels; input gradient: groups of 8, 4 and 1–3 channels, 4 positions or fewer per
+  // phase); strides, kernels and pads differ per axis; pads beyond the kernel leave taps empty,
+  // and strides above the kernel leave input pixels no tap reaches (their gradient is 0).
+  const cases: { name: string; g: ConvGeometry; shift?: number }[] = [
+    { name: 'c 1, co 1, 1×1', g: geometry(2, 5, 4, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0]) },
+    { name: 'c 3, co 13, 3×3 same', g: geometry(3, 7, 9, 3, 13, 3, 3, 1, 1, [1, 1, 1, 1]), shift: 1 },
+    { name: 'c 5, co 12, 3×3 stride 2 same', g: geometry(2, 8, 7, 5, 12, 3, 3, 2, 2, [0, 1, 1, 1]), shift: 3 },
+    { name: 'c 7, co 17, 5×4 strides 2×3', g: geometry(2, 9, 8, 7, 17, 5, 4, 2, 3, [2, 1, 0, 2]), shift: 2 },
+    { name: 'c 8, co 8, 1×1 stride 2 valid', g: geometry(3, 6, 6, 8, 8, 1, 1, 2, 2, [0, 0, 0, 0]) },
+    { name: 'c 9, co 5, 7×7 on 4×4 (taps outside the image)', g: geometry(1, 4, 4, 9, 5, 7, 7, 1, 1, [3, 3, 3, 3]) },
+    { name: 'c 4, co 16, 2×2 valid, batch 1', g: geometry(1, 6, 5, 4, 16, 2, 2, 1, 1, [0, 0, 0, 0]) },
+    { name: 'c 13, co 5, 5×4 strides 2×3', g: geometry(2, 9, 8, 13, 5, 5, 4, 2, 3, [2, 1, 2, 2]), shift: 1 },
+    { name: 'c 20, co 9, 2×2 stride 3 (pixels no tap reaches)', g: geometry(2, 8, 10, 20, 9, 2, 2, 3, 3, [0, 0, 0, 0]) },
+  ];
+  it.each(cases)('the conv (bias, relu) and both gradients match the definition (float64) to 1e-5: $name', ({ g, shift }) => {
+    const x = random(g.nb * g.h * g.w * g.c, 1);
+    const dy = random(g.nb * g.ho * g.wo * g.co, 2);
+    const w = random(g.kh * g.kw * g.c * g.co, 3);
+    const bias = random(g.co, 4);
+    const { dw, dx, y } = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+    const expected = reference(x, dy, w, g, bias);
+    expect(dw.every(Number.isFinite) && dx.every(Number.isFinite) && y.every(Number.isFinite)).toBe(true);
+    expect(relativeError(dw, expected.dw)).toBeLessThan(1e-5);
+    expect(relativeError(dx, expected.dx)).toBeLessThan(1e-5);
+    expect(relativeError(y, expected.y)).toBeLessThan(1e-5);
+    for (let k = 0; k < y.length; k++) if (expected.y[k] === 0) expect(y[k]).toBe(0); // relu
+    // Pixels no tap reaches get exactly 0.
+    for (let k = 0; k < dx.length; k++) if (expected.dx[k] === 0) expect(dx[k]).toBe(0);
+  });
+
+  it('a closed form: 1×1 filter, one channel each way: dw = Σ x·dy, dx = w·dy, y = max(0, w·x + b)', () => {
+    const g = geometry(1, 2, 2, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0]);
+    const { dw, dx, y } = runOn(new WebAssembly.Memory({ initial: 1 }), 1, Float32Array.of(1, 2, 3, -4), Float32Array.of(0.5, -1, 2, 0.25), Float32Array.of(3), g, Float32Array.of(-4));
+    expect(Array.from(dw)).toEqual([0.5 - 2 + 6 - 1]);
+    expect(Array.from(dx)).toEqual([1.5, -3, 6, 0.75]);
+    expect(Array.from(y)).toEqual([0, 2, 5, 0]);
+  });
+
+  it.each([
+    { name: 'stride 1', g: geometry(8, 16, 16, 32, 24, 3, 3, 1, 1, [1, 1, 1, 1]) },
+    { name: 'stride 2', g: geometry(8, 17, 16, 24, 40, 3, 3, 2, 2, [0, 1, 1, 1]) },
+  ])('splits the work over worker threads on a shared memory with bit-identical results ($name)', ({ g }) => {
+    // ≥ 8·16·16·9·24·24 ≈ 11M multiply-adds: above the size where a call uses its workers.
+    const x = random(g.nb * g.h * g.w * g.c, 3);
+    const dy = random(g.nb * g.ho * g.wo * g.co, 4);
+    const w = random(g.kh * g.kw * g.c * g.co, 5);
+    const bias = random(g.co, 6);
+    const single = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias);
+    const shared = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+    expect(convGradRunner(shared, 3)?.threads).toBe(3);
+    for (const threads of [1, 2, 3]) {
+      const out = runOn(shared, threads, x, dy, w, g, bias);
+      expect(Array.from(out.dw)).toEqual(Array.from(single.dw));
+      expect(Array.from(out.dx)).toEqual(Array.from(single.dx));
+      expect(Array.from(out.y)).toEqual(Array.from(single.y));
+    }
+    const expected = reference(x, dy, w, g, bias);
+    expect(relativeError(single.dw, expected.dw)).toBeLessThan(1e-5);
+    expect(relativeError(single.dx, expected.dx)).toBeLessThan(1e-5);
+    expect(relativeError(single.y, expected.y)).toBeLessThan(1e-5);
+  });
+
+  it('a plain (not shared) memory runs on the calling thread whatever the thread count', () => {
+    expect(convGradRunner(new WebAssembly.Memory({ initial: 1 }), 4)?.threads).toBe(1);
+  });
+});

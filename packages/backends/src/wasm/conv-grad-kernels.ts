@@ -1,0 +1,246 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { Worker } from 'node:worker_threads';
+import { CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
+import { heapMemory, type HeapMemory } from './heap-view';
+import { wasmThreadsStarted } from './wasm-threads';
+
+/** The exports of `csrc/conv-grad.c`. */
+interface ConvGradExports {
+  filter_grad_tiles(kh: number, kw: number, c: number, co: number): number;
+  filter_grad(...args: number[]): void;
+  input_grad_filter_size(kh: number, kw: number, c: number, co: number): number;
+  input_grad_filter(w: number, wt: number, kh: number, kw: number, c: number, co: number): void;
+  input_grad(...args: number[]): void;
+  conv_forward_filter_size(kh: number, kw: number, c: number, co: number): number;
+  conv_forward_filter(w: number, wt: number, kh: number, kw: number, c: number, co: number): void;
+  conv_forward(...args: number[]): void;
+}
+
+/** Shape and geometry of a conv2d (NHWC input `[nb, h, w, c]`, output `[nb, ho, wo, co]`, filter `[kh, kw, c, co]`). */
+export interface ConvGeometry {
+  readonly nb: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly co: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/** Runs the SIMD conv-gradient kernels on byte offsets of one wasm memory, on one or more threads. */
+export interface ConvGradRunner {
+  /** Threads a call uses (the calling thread plus `threads − 1` workers). */
+  readonly threads: number;
+  /** Writes `dw` (`[kh, kw, c, co]`, float32 at byte offset `dwPtr`) from `x` and `dy` at `xPtr`, `dyPtr`. */
+  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, g: ConvGeometry): void;
+  /** Floats of scratch memory {@link inputGrad} needs (the rearranged filter). */
+  inputGradScratch(g: ConvGeometry): number;
+  /** Writes `dx` (`[nb, h, w, c]` at `dxPtr`) from `dy` and the filter at `dyPtr`, `wPtr`, using `scratchPtr`. */
+  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry): void;
+  /** Floats of scratch memory {@link forward} needs (the rearranged filter). */
+  forwardScratch(g: ConvGeometry): number;
+  /** Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then max(0, ·) if `relu`. */
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void;
+}
+
+// Control block shared with the workers (Int32 slots).
+const GENERATION = 0; // bumped by the caller for each job; workers wait on it
+const DONE = 1; // workers that finished the current job
+const READY = 2; // workers that started (instantiated the module)
+const FAILED = 3; // 1 once a worker failed
+const JOB = 4; // index into JOB_FUNCTIONS
+const TOTAL = 5; // units of work (tiles or rows) split evenly over the threads
+const ARGC = 6; // arguments before the work range
+const TRAILING = 7; // arguments after it
+const ARGS = 8; // the arguments, then the range, then the trailing arguments
+const MAX_ARGS = 24;
+const JOB_FUNCTIONS = ['filter_grad', 'input_grad', 'conv_forward'] as const;
+
+/** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
+const PARALLEL_MIN_MACS = 4e6;
+
+/**
+ * The worker: instantiates the module on the shared memory, then runs its share of each job:
+ * `fn(...args, begin, end, ...trailing)` over units [begin, end) of `total`.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index, threads, functions } = workerData;
+const ctl = new Int32Array(control);
+let kernel;
+try {
+  kernel = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  Atomics.add(ctl, ${READY}, 1);
+} catch (e) {
+  Atomics.store(ctl, ${FAILED}, 1);
+  Atomics.notify(ctl, ${DONE});
+  throw e;
+}
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${GENERATION}, seen);
+  seen = Atomics.load(ctl, ${GENERATION});
+  const argc = ctl[${ARGC}], total = ctl[${TOTAL}];
+  const a = Array.from(ctl.subarray(${ARGS}, ${ARGS} + argc + ctl[${TRAILING}]));
+  const begin = Math.floor((index * total) / threads), end = Math.floor(((index + 1) * total) / threads);
+  try {
+    if (begin < end) kernel[functions[ctl[${JOB}]]](...a.slice(0, argc), begin, end, ...a.slice(argc));
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  Atomics.add(ctl, ${DONE}, 1);
+  Atomics.notify(ctl, ${DONE});
+}
+`;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Output rows per filter-gradient block: x and dy rows of about 48 KiB together, so a block stays in cache. */
+function blockRows(g: ConvGeometry): number {
+  const rowBytes = 4 * (g.sh * g.w * g.c + g.wo * g.co);
+  return Math.max(1, Math.min(g.nb * g.ho, Math.round(49152 / rowBytes)));
+}
+
+/** Multiply-adds of the conv (the same for the forward pass and both gradients). */
+const convMacs = (g: ConvGeometry): number => g.nb * g.ho * g.wo * g.kh * g.kw * g.c * g.co;
+
+const geometryArgs = (g: ConvGeometry): number[] => [g.nb, g.h, g.w, g.c, g.ho, g.wo, g.co, g.kh, g.kw, g.sh, g.sw, g.top, g.left];
+
+class Runner implements ConvGradRunner {
+  private readonly control: Int32Array | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly kernel: ConvGradExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    readonly threads: number,
+  ) {
+    if (threads > 1) {
+      this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+      for (let index = 1; index < threads; index++) {
+        const workerData = { module, memory, control: this.control.buffer, index, threads, functions: JOB_FUNCTIONS };
+        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+        worker.on('error', (e) => (this.failure ??= e));
+        worker.unref();
+      }
+    }
+  }
+
+  /** Runs `fn(...args, begin, end, ...trailing)` over `total` units, split over the threads when `macs` is large enough. */
+  private parallel(job: number, args: number[], total: number, trailing: number[], macs: number): void {
+    const fn = this.kernel[JOB_FUNCTIONS[job]!] as (...a: number[]) => void;
+    const ctl = this.control;
+    if (!ctl || macs < PARALLEL_MIN_MACS || total < this.threads) {
+      fn(...args, 0, total, ...trailing);
+      return;
+    }
+    ctl[JOB] = job;
+    ctl[TOTAL] = total;
+    ctl[ARGC] = args.length;
+    ctl[TRAILING] = trailing.length;
+    ctl.set([...args, ...trailing], ARGS);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GENERATION, 1);
+    Atomics.notify(ctl, GENERATION);
+    fn(...args, 0, Math.floor(total / this.threads), ...trailing);
+    const others = this.threads - 1;
+    const started = Date.now();
+    for (let done = Atomics.load(ctl, DONE); done < others; done = Atomics.load(ctl, DONE)) {
+      if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a conv-gradient worker failed${this.failure ? `: ${this.failure.message}` : ''}`);
+      // A worker that never started (its thread could not be created) must not hang the caller.
+      if (Atomics.load(ctl, READY) < others && Date.now() - started > 60_000) throw new Error('the conv-gradient workers did not start within 60 s');
+      Atomics.wait(ctl, DONE, done, 100);
+    }
+    if (Atomics.load(ctl, FAILED)) throw new Error('a conv-gradient worker failed');
+  }
+
+  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, g: ConvGeometry): void {
+    const tiles = this.kernel.filter_grad_tiles(g.kh, g.kw, g.c, g.co);
+    this.parallel(0, [xPtr, dyPtr, dwPtr, ...geometryArgs(g)], tiles, [blockRows(g)], convMacs(g));
+  }
+
+  inputGradScratch(g: ConvGeometry): number {
+    return this.kernel.input_grad_filter_size(g.kh, g.kw, g.c, g.co);
+  }
+
+  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry): void {
+    this.kernel.input_grad_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
+    this.parallel(1, [dyPtr, scratchPtr, dxPtr, ...geometryArgs(g)], g.nb * g.h, [], convMacs(g));
+  }
+
+  forwardScratch(g: ConvGeometry): number {
+    return this.kernel.conv_forward_filter_size(g.kh, g.kw, g.c, g.co);
+  }
+
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void {
+    this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
+    this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
+  }
+}
+
+const runners = new WeakMap<WebAssembly.Memory, Map<number, ConvGradRunner | null>>();
+
+/**
+ * The kernels for a wasm memory (tfjs-backend-wasm's), instantiated once per memory and thread
+ * count: the shared-memory build with `threads − 1` Node worker threads when the memory is shared
+ * (the multi-threaded wasm build), else the plain build on the calling thread. `undefined` when
+ * the module cannot be instantiated on that memory.
+ */
+export function convGradRunner(memory: WebAssembly.Memory, threads: number): ConvGradRunner | undefined {
+  let byThreads = runners.get(memory);
+  if (!byThreads) runners.set(memory, (byThreads = new Map()));
+  const known = byThreads.get(threads);
+  if (known !== undefined) return known ?? undefined;
+  let runner: ConvGradRunner | null = null;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(decode(shared ? CONV_GRAD_SHARED_WASM_BASE64 : CONV_GRAD_WASM_BASE64));
+    const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvGradExports;
+    runner = new Runner(kernel, module, memory, shared ? threads : 1);
+  } catch {
+    runner = null;
+  }
+  byThreads.set(threads, runner);
+  return runner ?? undefined;
+}
+
+/** The geometry of a conv from tfjs's conv info. */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    nb: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    ho: info.outHeight,
+    wo: info.outWidth,
+    co: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/**
+ * The wasm backend's memory and its kernels' runner (threads as the backend was started with), or
+ * `undefined` for other backends or where the module cannot be instantiated.
+ */
+export function convGradRunnerFor(backend: unknown): { heap: HeapMemory; runner: ConvGradRunner } | undefined {
+  const heap = heapMemory(backend);
+  const runner = heap ? convGradRunner(heap.memory, Math.max(1, wasmThreadsStarted())) : undefined;
+  return heap && runner ? { heap, runner } : undefined;
+}
