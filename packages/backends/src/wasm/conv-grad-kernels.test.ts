@@ -43,34 +43,34 @@ function geometry(nb: number, h: number, w: number, c: number, co: number, kh: n
   return { nb, h, w, c, co, kh, kw, sh, sw, top, left, ho: Math.floor((h + top + bottom - kh) / sh) + 1, wo: Math.floor((w + left + right - kw) / sw) + 1 };
 }
 
-/**
- * Runs the three kernels on a memory (the forward pass with `bias` and relu), every array placed
- * at `shift` floats past a 16-byte boundary.
- */
+/** Byte offsets of every array on a memory, each `shift` floats past a 16-byte boundary, 8 floats apart. */
+function layout(x: Float32Array, dy: Float32Array, w: Float32Array, bias: Float32Array, shift: number) {
+  let at = 1024 + 4 * shift;
+  const next = (floats: number) => {
+    const ptr = at;
+    at += 4 * (floats + 8);
+    return ptr;
+  };
+  return { xPtr: next(x.length), dyPtr: next(dy.length), wPtr: next(w.length), dwPtr: next(w.length), dxPtr: next(x.length), yPtr: next(dy.length), biasPtr: next(bias.length), scratchPtr: at };
+}
+
+/** Runs the three kernels on a memory (the forward pass with `bias` and relu) at {@link layout}'s offsets. */
 function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array, shift = 0): { dw: Float32Array; dx: Float32Array; y: Float32Array } {
   const runner = convGradRunner(memory, threads);
   if (!runner) throw new Error('the kernels did not instantiate');
-  const place = (at: number, floats: number) => [at, at + 4 * (floats + 8)] as const;
-  const [xPtr, dyAt] = place(1024 + 4 * shift, x.length);
-  const [dyPtr, wAt] = place(dyAt, dy.length);
-  const [wPtr, dwAt] = place(wAt, w.length);
-  const [dwPtr, dxAt] = place(dwAt, w.length);
-  const [dxPtr, yAt] = place(dxAt, x.length);
-  const [yPtr, biasAt] = place(yAt, dy.length);
-  const [biasPtr, scratchAt] = place(biasAt, bias.length);
-  const need = scratchAt + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g));
+  const { xPtr, dyPtr, wPtr, dwPtr, dxPtr, yPtr, biasPtr, scratchPtr } = layout(x, dy, w, bias, shift);
+  const need = scratchPtr + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g));
   if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
   const heap = new Float32Array(memory.buffer);
   heap.set(x, xPtr / 4);
   heap.set(dy, dyPtr / 4);
   heap.set(w, wPtr / 4);
-  heap.fill(Number.NaN, dwPtr / 4, dwPtr / 4 + w.length); // every element must be written
-  heap.fill(Number.NaN, dxPtr / 4, dxPtr / 4 + x.length);
-  heap.fill(Number.NaN, yPtr / 4, yPtr / 4 + dy.length);
   heap.set(bias, biasPtr / 4);
+  // every element must be written
+  for (const [ptr, n] of [[dwPtr, w.length], [dxPtr, x.length], [yPtr, dy.length]] as const) heap.fill(Number.NaN, ptr / 4, ptr / 4 + n);
   runner.filterGrad(xPtr, dyPtr, dwPtr, g);
-  runner.inputGrad(dyPtr, wPtr, dxPtr, scratchAt, g);
-  runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchAt, g, true);
+  runner.inputGrad(dyPtr, wPtr, dxPtr, scratchPtr, g);
+  runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, true);
   const out = new Float32Array(memory.buffer);
   return { dw: out.slice(dwPtr / 4, dwPtr / 4 + w.length), dx: out.slice(dxPtr / 4, dxPtr / 4 + x.length), y: out.slice(yPtr / 4, yPtr / 4 + dy.length) };
 }
@@ -157,6 +157,31 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     expect(relativeError(single.dw, expected.dw)).toBeLessThan(1e-5);
     expect(relativeError(single.dx, expected.dx)).toBeLessThan(1e-5);
     expect(relativeError(single.y, expected.y)).toBeLessThan(1e-5);
+  });
+
+  it('1000 threaded calls keep the JS heap flat (the worker protocol allocates nothing that survives)', () => {
+    const g = geometry(2, 16, 16, 32, 32, 3, 3, 1, 1, [1, 1, 1, 1]); // 4.7M multiply-adds: threaded
+    const x = random(g.nb * g.h * g.w * g.c, 7);
+    const dy = random(g.nb * g.ho * g.wo * g.co, 8);
+    const w = random(g.kh * g.kw * g.c * g.co, 9);
+    const bias = random(g.co, 10);
+    const shared = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+    const first = runOn(shared, 2, x, dy, w, g, bias);
+    const runner = convGradRunner(shared, 2)!;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'run with --expose-gc').toBeTypeOf('function');
+    gc!();
+    const before = process.memoryUsage().heapUsed;
+    const { xPtr, dyPtr, wPtr, dwPtr, dxPtr, scratchPtr } = layout(x, dy, w, bias, 0); // runOn's offsets
+    for (let i = 0; i < 1000; i++) {
+      runner.filterGrad(xPtr, dyPtr, dwPtr, g);
+      runner.inputGrad(dyPtr, wPtr, dxPtr, scratchPtr, g);
+    }
+    gc!();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(2 * 2 ** 20);
+    const heap = new Float32Array(shared.buffer);
+    expect(Array.from(heap.subarray(dwPtr / 4, dwPtr / 4 + w.length))).toEqual(Array.from(first.dw));
+    expect(Array.from(heap.subarray(dxPtr / 4, dxPtr / 4 + x.length))).toEqual(Array.from(first.dx));
   });
 
   it('a plain (not shared) memory runs on the calling thread whatever the thread count', () => {
