@@ -325,3 +325,60 @@ EXPORT void conv_forward(const float* x, const float* wt, float* y, int nb, int 
     }
   }
 }
+
+// Batched matrix product (tfjs's BatchMatMul, the products every dense layer's gradient runs):
+//   c[t] = op(a[t or 0]) · op(b[t or 0]),  op = transpose or not; a: M×K, b: K×N, c: M×N per batch.
+// matmul_prepare lays b out in column groups of 8 (then 4, zero-padded): [group][k][lane] per
+// batch, and a transposed a as M×K rows; matmul then computes rows [row_begin, row_end) of all
+// batches (row r = t*M + i), 4 rows × 8 columns in SIMD registers over the whole K (gather_range,
+// as the convolutions). Threads take disjoint row ranges.
+
+/** Floats of scratch matmul_prepare needs: the packed b of every b batch, then a transposed if ta. */
+EXPORT int matmul_scratch_size(int batch_a, int batch_b, int m, int n, int k, int ta) {
+  return batch_b * regroup(0, 0, 1, k, n, 0) + (ta ? batch_a * m * k : 0);
+}
+
+/** Packs b (and transposes a if ta) into scratch; see matmul_scratch_size for the layout. */
+EXPORT void matmul_prepare(const float* a, const float* b, float* scratch, int batch_a, int batch_b, int m, int n, int k, int ta, int tb) {
+  int packed = regroup(0, 0, 1, k, n, 0);
+  for (int t = 0; t < batch_b; t++) {
+    // b: K×N rows (tb = 0) or N×K rows (tb = 1); groups run along N either way.
+    if (tb) regroup(b + t * n * k, scratch + t * packed, 1, n, k, 1);
+    else regroup(b + t * k * n, scratch + t * packed, 1, k, n, 0);
+  }
+  if (ta) {
+    float* at = scratch + batch_b * packed;
+    for (int t = 0; t < batch_a; t++)
+      for (int i = 0; i < m; i++)
+        for (int kk = 0; kk < k; kk++) at[(t * m + i) * k + kk] = a[(t * k + kk) * m + i];
+  }
+}
+
+/**
+ * Rows [row_begin, row_end) of c ([batch, m, n]) from a (or its transposed copy in scratch when ta)
+ * and the packed b in scratch. batch_a and batch_b are 1 (broadcast) or the batch.
+ */
+EXPORT void matmul(const float* a, const float* scratch, float* c, int batch_a, int batch_b, int m, int n, int k, int ta,
+                   int row_begin, int row_end) {
+  int packed = regroup(0, 0, 1, k, n, 0);
+  const float* rows = ta ? scratch + batch_b * packed : a;
+  int npad = (n + 3) / 4 * 4;
+  int r = row_begin;
+  while (r < row_end) {
+    int t = r / m, i = r - t * m;
+    int kn = m - i < 4 ? m - i : 4;  // rows of this tile (not past the batch)
+    if (kn > row_end - r) kn = row_end - r;
+    const float* ar = rows + ((batch_a > 1 ? t : 0) * m + i) * k;
+    const float* bp = scratch + (batch_b > 1 ? t : 0) * packed;
+    for (int g0 = 0; g0 < npad;) {
+      int gw = n - g0 >= 8 ? 8 : 4;
+      v128_t acc[4][2];
+      for (int q = 0; q < 4; q++) acc[q][0] = acc[q][1] = wasm_f32x4_splat(0.0f);
+      if (gw == 8) gather_range(acc, ar, bp + k * g0, k, k, 0, kn, 8);
+      else gather_range(acc, ar, bp + k * g0, k, k, 0, kn, 4);
+      store_tile(acc, c + (t * m + i) * n + g0, n, kn, n - g0 < gw ? n - g0 : gw);
+      g0 += gw;
+    }
+    r += kn;
+  }
+}

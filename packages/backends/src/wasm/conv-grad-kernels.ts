@@ -14,6 +14,20 @@ interface ConvGradExports {
   conv_forward_filter_size(kh: number, kw: number, c: number, co: number): number;
   conv_forward_filter(w: number, wt: number, kh: number, kw: number, c: number, co: number): void;
   conv_forward(...args: number[]): void;
+  matmul_scratch_size(batchA: number, batchB: number, m: number, n: number, k: number, ta: number): number;
+  matmul_prepare(a: number, b: number, scratch: number, batchA: number, batchB: number, m: number, n: number, k: number, ta: number, tb: number): void;
+  matmul(...args: number[]): void;
+}
+
+/** Sizes of a batched product `c[t] = op(a[t]) · op(b[t])` (a batch of 1 broadcasts). */
+export interface MatMulDims {
+  readonly batchA: number;
+  readonly batchB: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
 }
 
 /** Shape and geometry of a conv2d (NHWC input `[nb, h, w, c]`, output `[nb, ho, wo, co]`, filter `[kh, kw, c, co]`). */
@@ -47,6 +61,10 @@ export interface ConvGradRunner {
   forwardScratch(g: ConvGeometry): number;
   /** Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then max(0, ·) if `relu`. */
   forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void;
+  /** Floats of scratch memory {@link matMul} needs (b packed, a transposed if asked). */
+  matMulScratch(d: MatMulDims): number;
+  /** Writes `c` (`[max(batchA, batchB), m, n]` at `cPtr`) = op(a) · op(b). */
+  matMul(aPtr: number, bPtr: number, cPtr: number, scratchPtr: number, d: MatMulDims): void;
 }
 
 // Control block shared with the workers (Int32 slots).
@@ -60,7 +78,7 @@ const ARGC = 6; // arguments before the work range
 const TRAILING = 7; // arguments after it
 const ARGS = 8; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
-const JOB_FUNCTIONS = ['filter_grad', 'input_grad', 'conv_forward'] as const;
+const JOB_FUNCTIONS = ['filter_grad', 'input_grad', 'conv_forward', 'matmul'] as const;
 
 /** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
 const PARALLEL_MIN_MACS = 4e6;
@@ -187,6 +205,17 @@ class Runner implements ConvGradRunner {
   forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void {
     this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
+  }
+
+  matMulScratch(d: MatMulDims): number {
+    return this.kernel.matmul_scratch_size(d.batchA, d.batchB, d.m, d.n, d.k, d.transposeA ? 1 : 0);
+  }
+
+  matMul(aPtr: number, bPtr: number, cPtr: number, scratchPtr: number, d: MatMulDims): void {
+    const ta = d.transposeA ? 1 : 0;
+    this.kernel.matmul_prepare(aPtr, bPtr, scratchPtr, d.batchA, d.batchB, d.m, d.n, d.k, ta, d.transposeB ? 1 : 0);
+    const batch = Math.max(d.batchA, d.batchB);
+    this.parallel(3, [aPtr, scratchPtr, cPtr, d.batchA, d.batchB, d.m, d.n, d.k, ta], batch * d.m, [], batch * d.m * d.n * d.k);
   }
 }
 

@@ -50,6 +50,8 @@ export interface HeapMemory {
   offset(t: tf.TensorInfo): number;
   /** A new, uninitialised tensor of the backend. */
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** Sets every element of a float32 tensor of the backend to `value`. */
+  fill(t: tf.TensorInfo, value: number): void;
   /** Runs `f` with the byte offset of `floats` floats of scratch memory, freed afterwards. */
   withScratch<T>(floats: number, f: (ptr: number) => T): T;
 }
@@ -67,6 +69,10 @@ export function heapMemory(backend: unknown): HeapMemory | undefined {
       return data.memoryOffset;
     },
     makeOutput: (shape, dtype) => b.makeOutput(shape, dtype),
+    fill: (t, value) => {
+      const offset = b.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+      new Float32Array(memory.buffer).fill(value, offset, offset + tf.util.sizeFromShape(t.shape));
+    },
     withScratch: (floats, f) => {
       const scratch = b.makeOutput([Math.max(1, floats)], 'float32');
       try {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulWasm, keepStockBatchMatMul } from './batch-mat-mul';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { conv2dWasm, fusedConv2dWasm, keepStockConv2D, keepStockFusedConv2D } from './conv2d-forward';
@@ -49,6 +50,13 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     how: 'as Conv2D, with an optional per-channel bias and linear or relu activation; other activations, prelu: stock',
     kernelFunc: fusedConv2dWasm as unknown as tf.KernelFunc,
     keepStock: keepStockFusedConv2D,
+  },
+  {
+    kernelName: 'BatchMatMul',
+    kind: 'replaced',
+    how: "lico's WebAssembly SIMD kernel (csrc/conv-grad.c) in place: b packed into column groups (a transposed if asked), 4×8 register tiles over the whole inner dimension, rows of all batches split over the backend's threads (the stock kernel is 25–90× slower with a transposed operand and ~1.4 GMAC/s for batches); partial batch broadcasts, non-float32: stock",
+    kernelFunc: batchMatMulWasm as unknown as tf.KernelFunc,
+    keepStock: keepStockBatchMatMul,
   },
   {
     kernelName: 'UnsortedSegmentSum',
@@ -108,7 +116,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
  * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`) and
- * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
+ * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `BatchMatMul`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
  * `LeakyRelu`, `Identity`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing
  * `@tensorflow/tfjs-backend-wasm`, before or after the backend is initialised.

@@ -42,7 +42,8 @@ describe('startThreadedWasm', () => {
     registerWasmTrainingKernels();
     await tf.setBackend('wasm');
     const single = convStep();
-    const big = () => tf.tidy(() => tf.matMul(rand([256, 256], 5), rand([256, 256], 6)).dataSync());
+    // Large enough (16M multiply-adds) for lico's BatchMatMul to split its rows over the threads.
+    const big = () => tf.tidy(() => [tf.matMul(rand([256, 256], 5), rand([256, 256], 6)), tf.matMul(rand([4, 96, 128], 7), rand([4, 160, 96], 8), true, true)].map((t) => Array.from(t.dataSync())));
     const singleMm = big();
     const singleGrads = bigConvGrads();
     expect(await startThreadedWasm(2)).toBe(2);
@@ -50,7 +51,7 @@ describe('startThreadedWasm', () => {
     await tf.setBackend('wasm');
     const threaded = convStep();
     for (let i = 0; i < single.length; i++) expect(Array.from(threaded[i]!)).toEqual(Array.from(single[i]!));
-    expect(Array.from(big())).toEqual(Array.from(singleMm));
+    expect(big()).toEqual(singleMm);
     expect(bigConvGrads()).toEqual(singleGrads);
     await expect(startThreadedWasm(3)).rejects.toThrow(/already runs with 2 threads/);
     await expect(startThreadedWasm(0)).rejects.toThrow(RangeError);
