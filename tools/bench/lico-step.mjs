@@ -8,7 +8,7 @@
 // step on both sides, so LICO's overhead is visible.
 //
 //   npm run bench -- lico-step --json [--threads 2] [--steps 2] [--baseline-steps 3] [--batch 64]
-//                                     [--lico-warmup 1] [--text-pass] [--no-reference]
+//                                     [--lico-warmup 1] [--text-pass] [--no-reference] [--profile]
 // Wall time gives `ours`/`reference`; process CPU time (all threads) is reported beside it
 // (`cpuRatio`), which is the fairer comparison when other processes share the CPU.
 import { spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaselineObjective, createLicoObjective, createTrainer } from '@lico/core';
 import { useBackend } from '@lico/backends';
+import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createWideResNet } from '@lico/backbones';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createMappingNet, createPromptLearner, createTemperature } from '@lico/text';
 import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
@@ -89,9 +90,20 @@ async function ours() {
     tf.dispose([value, ...Object.values(grads)]);
   }, 0);
   const lico = await timeSteps('lico', steps, () => trainer.trainStep(batch, 1000), licoWarmup);
+  // --profile: one more LICO step with every wasm kernel timed (nested kernels charged to the outer one).
+  let profile = null;
+  if (argv.includes('--profile')) {
+    const profiler = createKernelProfiler('wasm');
+    profiler.start();
+    trainer.trainStep(batch, 1000);
+    profile = profiler.stop().slice(0, 20);
+    profiler.restore();
+    log('profile of one LICO step:');
+    for (const p of profile.slice(0, 15)) log(`  ${p.kernel.padEnd(28)} ${String(p.ms).padStart(6)} ms ${(100 * p.share).toFixed(1).padStart(5)} % (${p.calls} calls)`);
+  }
   const config = trainer.config;
   trainer.dispose();
-  return { lico, baseline, textSeconds, config, backend: tf.getBackend() };
+  return { lico, baseline, textSeconds, config, backend: tf.getBackend(), profile };
 }
 
 function reference() {
@@ -143,6 +155,7 @@ const result = {
   oursLicoOverheadCpu: median(cpuTimes.lico) / median(cpuTimes.baseline),
   referenceLicoOverheadCpu: ref ? median(ref.licoStepCpuSeconds) / median(ref.baselineStepCpuSeconds) : null,
   licoWarmupSteps: licoWarmup,
+  profile: o.profile,
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   note: 'CPU shared with other processes (wall-time ratio is noisy; cpuRatio compares process CPU seconds); medians of the timed steps',
 };
