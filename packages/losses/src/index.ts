@@ -9,7 +9,7 @@ export {
   resolveSinkhornOptions,
   sinkhorn,
 } from './sinkhorn';
-export { type OtImplementation, OT_IMPLEMENTATIONS, otWasmAvailable } from './ot-wasm';
+export { type OtImplementation, OT_IMPLEMENTATIONS, otWasmAvailable, prepareOtKernels } from './ot-wasm';
 export { type SinkhornKernelInput, type SinkhornKernelOutput, sinkhornKernel } from './sinkhorn-kernel';
 export {
   type OptimalTransportLossOptions,

@@ -4,7 +4,7 @@ import { ConfigError, NonFiniteError, createRng } from '@lico/core';
 import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { OT_KERNELS_SOURCE_SHA256 } from './generated/ot-kernels-wasm';
 import { optimalTransportLoss, optimalTransportLossWithPlan } from './optimal-transport-loss';
 import { otWasmAvailable, resolveOtKernels } from './ot-wasm';
@@ -27,6 +27,33 @@ describe('the wasm-simd optimal-transport kernels', () => {
 
   it('compile in Node (so the default path is the fast one)', () => {
     expect(otWasmAvailable()).toBe(true);
+  });
+
+  it('prepareOtKernels compiles them asynchronously where synchronous compilation is refused (browsers)', async () => {
+    vi.resetModules();
+    const fresh = await import('./ot-wasm');
+    const RealModule = WebAssembly.Module;
+    // What Chrome's main thread says for a synchronous compile of more than 4 KB.
+    const refuse = function () {
+      throw new RangeError('WebAssembly.Module(): Out of memory: wasm code size exceeds the 4KB synchronous limit');
+    } as unknown as typeof WebAssembly.Module;
+    try {
+      (WebAssembly as { Module: typeof WebAssembly.Module }).Module = refuse;
+      expect(fresh.otWasmAvailable()).toBe(false);
+      expect(fresh.resolveOtKernels('auto')).toBeNull(); // 'auto' falls back to the TypeScript path
+      expect(() => fresh.resolveOtKernels('wasm-simd')).toThrow(/4KB synchronous limit/);
+      expect(await fresh.prepareOtKernels()).toBe(true);
+      expect(fresh.otWasmAvailable()).toBe(true);
+      const k = fresh.resolveOtKernels('auto');
+      expect(k).not.toBeNull();
+      expect(fresh.resolveOtKernels('wasm-simd')).toBe(k);
+      // The asynchronously compiled kernels compute: Σ plan·cost of two 1-element float32 arrays.
+      const at = ((k!.__heap_base.value as number) + 15) & ~15;
+      new Float32Array(k!.memory.buffer, at, 5).set([3, 0, 0, 0, 0.5]);
+      expect(k!.ot_dot(at, at + 16, 1)).toBe(1.5);
+    } finally {
+      (WebAssembly as { Module: typeof WebAssembly.Module }).Module = RealModule;
+    }
   });
 
   // odd sizes exercise every SIMD remainder loop (d not a multiple of 4 or 8, q odd, p = 1)

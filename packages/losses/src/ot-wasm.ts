@@ -6,7 +6,7 @@ import type { SinkhornKernelInput, SinkhornKernelOutput } from './sinkhorn-kerne
  * Which implementation runs the off-tape optimal-transport work (cost, Sinkhorn iterations,
  * backward): `'wasm-simd'` (the WebAssembly SIMD kernels of `csrc/ot-kernels.c`), `'js'` (plain
  * TypeScript in float64, plus the backend's matMul), or `'auto'` (default: wasm-simd where the
- * runtime can compile it synchronously, else js). Both give the same plan and loss to float32
+ * runtime can compile it synchronously or {@link prepareOtKernels} compiled it, else js). Both give the same plan and loss to float32
  * rounding (tested).
  */
 export type OtImplementation = 'auto' | 'wasm-simd' | 'js';
@@ -27,21 +27,51 @@ export interface OtKernels {
 let instance: OtKernels | null | undefined;
 let loadError: string | undefined;
 
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const binary = atob(OT_KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const IMPORTS = { env: { exp: Math.exp, log: Math.log } };
+
 /** Compiles the kernels once (synchronously); null where WebAssembly SIMD is unavailable. */
 function kernels(): OtKernels | null {
   if (instance !== undefined) return instance;
   try {
-    const binary = atob(OT_KERNELS_WASM_BASE64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    const module = new WebAssembly.Module(bytes);
-    instance = new WebAssembly.Instance(module, { env: { exp: Math.exp, log: Math.log } }).exports as unknown as OtKernels;
+    const module = new WebAssembly.Module(moduleBytes());
+    instance = new WebAssembly.Instance(module, IMPORTS).exports as unknown as OtKernels;
   } catch (error) {
     // no WebAssembly, no SIMD, or a main-thread size limit on synchronous compilation (browsers)
     loadError = error instanceof Error ? error.message : String(error);
     instance = null;
   }
   return instance;
+}
+
+/**
+ * Compiles the wasm-simd kernels asynchronously. Browsers refuse to compile modules over 4 KB
+ * synchronously on the main thread, where `'auto'` would otherwise fall back to the TypeScript
+ * path: await this once at start-up there (harmless elsewhere). Resolves to whether the kernels
+ * can run.
+ *
+ * ```ts
+ * import { prepareOtKernels } from '@lico/losses';
+ * await prepareOtKernels(); // then 'auto' uses the wasm-simd kernels in the browser too
+ * ```
+ */
+export async function prepareOtKernels(): Promise<boolean> {
+  if (instance) return true;
+  try {
+    const inst = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes()), IMPORTS);
+    instance = inst.exports as unknown as OtKernels;
+    loadError = undefined;
+  } catch (error) {
+    loadError = error instanceof Error ? error.message : String(error);
+    instance = null;
+  }
+  return instance !== null;
 }
 
 /** Whether the wasm-simd kernels can run here (compiling them on first call). */
