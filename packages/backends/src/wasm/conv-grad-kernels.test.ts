@@ -184,6 +184,22 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     expect(Array.from(heap.subarray(dxPtr / 4, dxPtr / 4 + x.length))).toEqual(Array.from(first.dx));
   });
 
+  it('a trap in a threaded call throws, after the workers finish, and the next call works', () => {
+    const g = geometry(2, 16, 16, 32, 32, 3, 3, 1, 1, [1, 1, 1, 1]); // threaded
+    const x = random(g.nb * g.h * g.w * g.c, 11);
+    const dy = random(g.nb * g.ho * g.wo * g.co, 12);
+    const w = random(g.kh * g.kw * g.c * g.co, 13);
+    const bias = random(g.co, 14);
+    const shared = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const first = runOn(shared, 2, x, dy, w, g, bias);
+    const runner = convGradRunner(shared, 2)!;
+    const { dyPtr, dwPtr } = layout(x, dy, w, bias, 0);
+    // x "past the end of memory": every thread's share reads out of bounds.
+    expect(() => runner.filterGrad(shared.buffer.byteLength - 64, dyPtr, dwPtr, g)).toThrow(/out of bounds/);
+    const again = runOn(shared, 2, x, dy, w, g, bias);
+    expect(Array.from(again.dw)).toEqual(Array.from(first.dw));
+  });
+
   it('a plain (not shared) memory runs on the calling thread whatever the thread count', () => {
     expect(convGradRunner(new WebAssembly.Memory({ initial: 1 }), 4)?.threads).toBe(1);
   });

@@ -71,12 +71,13 @@ export interface ConvGradRunner {
 const GENERATION = 0; // bumped by the caller for each job; workers wait on it
 const DONE = 1; // workers that finished the current job
 const READY = 2; // workers that started (instantiated the module)
-const FAILED = 3; // 1 once a worker failed
+const FAILED = 3; // 1 once a worker could not start (permanent)
 const JOB = 4; // index into JOB_FUNCTIONS
 const TOTAL = 5; // units of work (tiles or rows) split evenly over the threads
 const ARGC = 6; // arguments before the work range
 const TRAILING = 7; // arguments after it
-const ARGS = 8; // the arguments, then the range, then the trailing arguments
+const JOB_FAILED = 8; // 1 when a worker's share of the current job threw
+const ARGS = 9; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
 const JOB_FUNCTIONS = ['filter_grad', 'input_grad', 'conv_forward', 'matmul'] as const;
 
@@ -110,7 +111,7 @@ for (;;) {
   try {
     if (begin < end) kernel[functions[ctl[${JOB}]]](...a.slice(0, argc), begin, end, ...a.slice(argc));
   } catch (e) {
-    Atomics.store(ctl, ${FAILED}, 1);
+    Atomics.store(ctl, ${JOB_FAILED}, 1);
   }
   Atomics.add(ctl, ${DONE}, 1);
   Atomics.notify(ctl, ${DONE});
@@ -170,18 +171,26 @@ class Runner implements ConvGradRunner {
     ctl[TRAILING] = trailing.length;
     ctl.set([...args, ...trailing], ARGS);
     Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, JOB_FAILED, 0);
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
-    fn(...args, 0, Math.floor(total / this.threads), ...trailing);
+    // This thread's share; if it throws, still wait for the workers (they write the same outputs).
+    let mine: unknown;
+    try {
+      fn(...args, 0, Math.floor(total / this.threads), ...trailing);
+    } catch (error) {
+      mine = error;
+    }
     const others = this.threads - 1;
     const started = Date.now();
     for (let done = Atomics.load(ctl, DONE); done < others; done = Atomics.load(ctl, DONE)) {
-      if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a conv-gradient worker failed${this.failure ? `: ${this.failure.message}` : ''}`);
+      if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a lico wasm kernel worker could not start${this.failure ? `: ${this.failure.message}` : ''}`);
       // A worker that never started (its thread could not be created) must not hang the caller.
-      if (Atomics.load(ctl, READY) < others && Date.now() - started > 60_000) throw new Error('the conv-gradient workers did not start within 60 s');
+      if (Atomics.load(ctl, READY) < others && Date.now() - started > 60_000) throw new Error('the lico wasm kernel workers did not start within 60 s');
       Atomics.wait(ctl, DONE, done, 100);
     }
-    if (Atomics.load(ctl, FAILED)) throw new Error('a conv-gradient worker failed');
+    if (mine !== undefined) throw mine;
+    if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
   }
 
   filterGrad(xPtr: number, dyPtr: number, dwPtr: number, g: ConvGeometry): void {
