@@ -80,6 +80,11 @@ function random(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => 2 * rng.next() - 1);
 }
 
+/** Random x, dy, w and bias for a geometry (seeds seed … seed + 3). */
+function arrays(g: ConvGeometry, seed: number) {
+  return { x: random(g.nb * g.h * g.w * g.c, seed), dy: random(g.nb * g.ho * g.wo * g.co, seed + 1), w: random(g.kh * g.kw * g.c * g.co, seed + 2), bias: random(g.co, seed + 3) };
+}
+
 function relativeError(actual: Float32Array, expected: Float64Array): number {
   let diff = 0;
   let scale = 0;
@@ -112,10 +117,7 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     { name: 'c 20, co 9, 2×2 stride 3 (pixels no tap reaches)', g: geometry(2, 8, 10, 20, 9, 2, 2, 3, 3, [0, 0, 0, 0]) },
   ];
   it.each(cases)('the conv (bias, relu) and both gradients match the definition (float64) to 1e-5: $name', ({ g, shift }) => {
-    const x = random(g.nb * g.h * g.w * g.c, 1);
-    const dy = random(g.nb * g.ho * g.wo * g.co, 2);
-    const w = random(g.kh * g.kw * g.c * g.co, 3);
-    const bias = random(g.co, 4);
+    const { x, dy, w, bias } = arrays(g, 1);
     const { dw, dx, y } = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
     const expected = reference(x, dy, w, g, bias);
     expect(dw.every(Number.isFinite) && dx.every(Number.isFinite) && y.every(Number.isFinite)).toBe(true);
@@ -140,10 +142,7 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     { name: 'stride 2', g: geometry(8, 17, 16, 24, 40, 3, 3, 2, 2, [0, 1, 1, 1]) },
   ])('splits the work over worker threads on a shared memory with bit-identical results ($name)', ({ g }) => {
     // ≥ 8·16·16·9·24·24 ≈ 11M multiply-adds: above the size where a call uses its workers.
-    const x = random(g.nb * g.h * g.w * g.c, 3);
-    const dy = random(g.nb * g.ho * g.wo * g.co, 4);
-    const w = random(g.kh * g.kw * g.c * g.co, 5);
-    const bias = random(g.co, 6);
+    const { x, dy, w, bias } = arrays(g, 3);
     const single = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias);
     const shared = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
     expect(convGradRunner(shared, 3)?.threads).toBe(3);
@@ -161,10 +160,7 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
 
   it('1000 threaded calls keep the JS heap flat (the worker protocol allocates nothing that survives)', () => {
     const g = geometry(2, 16, 16, 32, 32, 3, 3, 1, 1, [1, 1, 1, 1]); // 4.7M multiply-adds: threaded
-    const x = random(g.nb * g.h * g.w * g.c, 7);
-    const dy = random(g.nb * g.ho * g.wo * g.co, 8);
-    const w = random(g.kh * g.kw * g.c * g.co, 9);
-    const bias = random(g.co, 10);
+    const { x, dy, w, bias } = arrays(g, 7);
     const shared = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
     const first = runOn(shared, 2, x, dy, w, g, bias);
     const runner = convGradRunner(shared, 2)!;
@@ -186,10 +182,7 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
 
   it('a trap in a threaded call throws, after the workers finish, and the next call works', () => {
     const g = geometry(2, 16, 16, 32, 32, 3, 3, 1, 1, [1, 1, 1, 1]); // threaded
-    const x = random(g.nb * g.h * g.w * g.c, 11);
-    const dy = random(g.nb * g.ho * g.wo * g.co, 12);
-    const w = random(g.kh * g.kw * g.c * g.co, 13);
-    const bias = random(g.co, 14);
+    const { x, dy, w, bias } = arrays(g, 11);
     const shared = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
     const first = runOn(shared, 2, x, dy, w, g, bias);
     const runner = convGradRunner(shared, 2)!;
