@@ -94,12 +94,9 @@ def main():
         commit = ''
     commit = commit or os.environ.get('PGC_COMMIT', 'unknown')
 
-    model = torchvision.models.resnet18(num_classes=10)
-    bbw.fill_formula(model)
-    model.eval()
-    shape = (2, 3, 64, 64)
-    x = bbw.formula_input(shape)
-    targets = [3, 7]
+    sys.path.insert(0, HERE)
+    from cam_formula_case import SHAPE as shape, TARGETS as targets, formula_case
+    model, x = formula_case(bbw)
     with torch.no_grad():
         logits = model(x)
     maps = {}

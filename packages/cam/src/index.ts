@@ -18,7 +18,7 @@ export { xGradCam, type XGradCamOptions } from './interpreters/x-grad-cam';
 export { layerCam, type LayerCamOptions } from './interpreters/layer-cam';
 export { eigenCam, type EigenCamOptions } from './interpreters/eigen-cam';
 export { scoreCam, type ScoreCamOptions, type ScoreCamVariant } from './interpreters/score-cam';
-export { rise, riseMasks, type RiseOptions, type RiseMaskSource } from './interpreters/rise';
+export { rise, riseMasks, riseMasksFromArray, type RiseOptions, type RiseMaskSource } from './interpreters/rise';
 export {
   createGradCam,
   createGradCamPlusPlus,

@@ -2,7 +2,8 @@
  * Parity with pytorch-grad-cam on the same weights: a torchvision ResNet-18 with the formula state
  * dict of `tools/reference/backbones-torch-weights.py`, rebuilt here with `formulaStateDict`, written
  * as .safetensors and imported through `@lico/backbones`. Goldens: `__golden__/pytorch-grad-cam.json`
- * from `tools/reference/cam-pytorch-grad-cam.py`. Runs on the wasm backend (fast forward convs).
+ * from `tools/reference/cam-pytorch-grad-cam.py`; RISE: `__golden__/rise-official.json` from
+ * `tools/reference/cam-rise-official.py` (the official eclique/RISE code). Runs on the wasm backend (fast forward convs).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -20,6 +21,7 @@ import { eigenCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { layerCam } from './layer-cam';
+import { rise, riseMasksFromArray } from './rise';
 import { scoreCam } from './score-cam';
 import { xGradCam } from './x-grad-cam';
 
@@ -106,6 +108,28 @@ describe('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64
     const ours = resizeMaps(maps, [height, width], 'bilinear');
     expect(relativeError(ours, output)).toBeLessThan(1e-6);
     tf.dispose([maps, ours]);
+  });
+
+  it('RISE on the official code\'s masks equals the official RISE (eclique/RISE explanations.py) within 1e-5', async () => {
+    const official = loadGolden<{ num_masks: number; keep_probability: number; targets: number[]; masks_uint8_base64: string; saliency: number[] }>(
+      new URL('../__golden__/rise-official.json', import.meta.url),
+    );
+    const codes = Buffer.from(official.masks_uint8_base64, 'base64');
+    const maskSource = riseMasksFromArray(Float32Array.from(codes, (c) => c / 255), official.num_masks, 64, 64);
+    const maps = await rise(model, x, { maskSource, keepProbability: official.keep_probability, targets: official.targets, normalize: false, batchSize: 16 });
+    // Σ p·M / (N·p1) in float32 on both sides: softmax probabilities ~0.1, 32 masks.
+    expect(relativeError(maps, official.saliency)).toBeLessThan(1e-5);
+    // Normalised (the default) it is the min–max of the same map.
+    const normalized = await rise(model, x, { maskSource, keepProbability: official.keep_probability, targets: official.targets, batchSize: 16 });
+    const [lo, hi] = [Math.min(...official.saliency.slice(0, 4096)), Math.max(...official.saliency.slice(0, 4096))];
+    expect(relativeError(tf.slice(normalized, [0, 0, 0], [1, -1, -1]), official.saliency.slice(0, 4096).map((v) => (v - lo) / (hi - lo)))).toBeLessThan(1e-4);
+    tf.dispose([maps, normalized]);
+  });
+
+  it('riseMasksFromArray checks its values and sizes', () => {
+    expect(() => riseMasksFromArray(new Float32Array(7), 2, 2, 2)).toThrow(/7 values for 2 masks of 2×2/);
+    expect(() => riseMasksFromArray(Float32Array.of(0, 1, 0.5, 1.5), 1, 2, 2)).toThrow(/1.5 at index 3 is not in \[0, 1\]/);
+    expect(() => riseMasksFromArray(Float32Array.of(0, Number.NaN, 0, 0), 1, 2, 2)).toThrow(/NaN/);
   });
 
   it('the official RISE blur weights equal scipy gaussian_filter of a dirac', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type ImageClassifier, type InterpreterOptions } from '@lico/core';
+import { createRng, ShapeError, type ImageClassifier, type InterpreterOptions } from '@lico/core';
 import { checkImages, checkPositiveInteger, checkUnitInterval, minMaxNormalize, resolveTargets } from '../common';
 
 /** Options of {@link rise}. */
@@ -16,9 +16,15 @@ export interface RiseOptions extends InterpreterOptions {
   readonly batchSize?: number;
   /** Per-image min–max normalisation to [0,1] (default true); false returns `Σ p·M / (N·p1)`. */
   readonly normalize?: boolean;
+  /**
+   * Masks to use instead of generating them (e.g. the official code's saved `masks.npy`, see
+   * {@link riseMasksFromArray}); `numMasks`, `gridSize` and `seed` are then ignored, and
+   * `keepProbability` must be the one they were made with (it scales the result).
+   */
+  readonly maskSource?: RiseMaskSource;
 }
 
-/** Generated RISE masks `[count,H,W,1]` and how they were made. */
+/** RISE masks `[count,H,W,1]`, built on demand. */
 export interface RiseMaskSource {
   /** Number of masks. */
   readonly numMasks: number;
@@ -70,6 +76,22 @@ export function riseMasks(height: number, width: number, options: Pick<RiseOptio
 }
 
 /**
+ * A mask source over given masks (`numMasks·height·width` values in [0, 1], mask-major, e.g. the
+ * official RISE code's `masks.npy` flattened).
+ */
+export function riseMasksFromArray(values: Float32Array, numMasks: number, height: number, width: number): RiseMaskSource {
+  checkPositiveInteger(numMasks, 'numMasks');
+  if (values.length !== numMasks * height * width) {
+    throw new ShapeError(`riseMasksFromArray: ${values.length} values for ${numMasks} masks of ${height}×${width} (expected ${numMasks * height * width})`);
+  }
+  for (let i = 0; i < values.length; i++) {
+    if (!(values[i]! >= 0 && values[i]! <= 1)) throw new RangeError(`riseMasksFromArray: value ${values[i]} at index ${i} is not in [0, 1]`);
+  }
+  const size = height * width;
+  return { numMasks, masks: (start, end) => tf.tensor4d(values.slice(start * size, end * size), [end - start, height, width, 1]) };
+}
+
+/**
  * RISE (Petsiuk et al. 2018): saliency = `Σ_i P(c | x ⊙ M_i) · M_i / (N · p)` over seeded random
  * masks, with `P` the softmax probability of the target class; then min–max normalised per image.
  * The same masks serve every image of the batch; masks are built and evaluated `batchSize` at a time.
@@ -79,7 +101,7 @@ export async function rise(model: ImageClassifier, images: tf.Tensor4D, options:
   checkPositiveInteger(options.batchSize, 'batchSize');
   const batchSize = options.batchSize ?? 64;
   const [n, height, width] = images.shape;
-  const source = riseMasks(height, width, options);
+  const source = options.maskSource ?? riseMasks(height, width, options);
   const targets = await resolveTargets(model, images, options.targets);
   const p = options.keepProbability ?? 0.5;
   let sums: tf.Tensor3D = tf.zeros([n, height, width]);
@@ -89,6 +111,9 @@ export async function rise(model: ImageClassifier, images: tf.Tensor4D, options:
       const next = tf.tidy(() => {
         const masks = source.masks(start, end);
         const count = end - start;
+        if (masks.shape[0] !== count || masks.shape[1] !== height || masks.shape[2] !== width || masks.shape[3] !== 1) {
+          throw new ShapeError(`RISE masks [${masks.shape}] for images [${images.shape}]: expected [${count},${height},${width},1]`);
+        }
         const flat = tf.reshape(masks, [count, height * width]);
         const perImage: tf.Tensor2D[] = [];
         for (let i = 0; i < n; i++) {
