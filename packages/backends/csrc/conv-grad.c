@@ -78,13 +78,10 @@ INLINE void tile(const float* x, const float* dy, float* dw, int ho, int h, int 
 /** The number of tiles of a filter gradient (kh*kw taps x input-channel groups x output-channel groups). */
 EXPORT int filter_grad_tiles(int kh, int kw, int c, int co) { return kh * kw * ((c + 3) / 4) * o_tiles(co); }
 
-/**
- * Computes tiles [tile_begin, tile_end) of dw ([kh, kw, c, co]) from x ([nb, h, w, c]) and dy
- * ([nb, ho, wo, co]), sweeping block_rows output rows at a time. Tiles are numbered tap-major, then
- * output-channel group, then input-channel group.
- */
-EXPORT void filter_grad(const float* x, const float* dy, float* dw, int nb, int h, int w, int c, int ho, int wo, int co,
-                        int kh, int kw, int sh, int sw, int top, int left, int tile_begin, int tile_end, int block_rows) {
+// Tiles [tile_begin, tile_end) of dw summed over output rows [row_begin, row_end) only.
+static void filter_grad_rows(const float* x, const float* dy, float* dw, int h, int w, int c, int ho, int wo, int co,
+                             int kh, int kw, int sh, int sw, int top, int left, int tile_begin, int tile_end, int block_rows,
+                             int row_begin, int row_end) {
   int cg = (c + 3) / 4, og = o_tiles(co);
   // Zero this range's tiles.
   for (int t = tile_begin; t < tile_end; t++) {
@@ -94,9 +91,8 @@ EXPORT void filter_grad(const float* x, const float* dy, float* dw, int nb, int 
     float* d = dw + (tap * c + c0) * co + o0;
     for (int k = 0; k < ct; k++) for (int m = 0; m < ow; m++) d[k * co + m] = 0.0f;
   }
-  int rows = nb * ho;
-  for (int r0 = 0; r0 < rows; r0 += block_rows) {
-    int r1 = r0 + block_rows < rows ? r0 + block_rows : rows;
+  for (int r0 = row_begin; r0 < row_end; r0 += block_rows) {
+    int r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
     for (int t = tile_begin; t < tile_end; t++) {
       int tap = t / (cg * og), rest = t % (cg * og), c0 = 4 * (rest % cg), o0, ow;
       o_tile(rest / cg, co, &o0, &ow);
@@ -109,6 +105,38 @@ EXPORT void filter_grad(const float* x, const float* dy, float* dw, int nb, int 
       else if (ow == 4) TILE_CASES(4)
       else TILE_CASES(1)
     }
+  }
+}
+
+/**
+ * The filter gradient in `groups` fixed groups of output rows (a function of the problem, not of
+ * the thread count): group g sums rows [g*rows/groups, (g+1)*rows/groups) (rows = nb*ho) into
+ * partials + g*size (size = kh*kw*c*co), for groups [group_begin, group_end). With one group,
+ * partials is dw itself; else sum_groups adds the partials in group order. Threads take groups, so
+ * each reads only its rows of x and dy.
+ */
+EXPORT void filter_grad_groups(const float* x, const float* dy, float* partials, int nb, int h, int w, int c, int ho, int wo,
+                               int co, int kh, int kw, int sh, int sw, int top, int left, int group_begin, int group_end,
+                               int groups, int block_rows) {
+  int rows = nb * ho, size = kh * kw * c * co, tiles = filter_grad_tiles(kh, kw, c, co);
+  for (int g = group_begin; g < group_end; g++) {
+    int r0 = (int)((long long)g * rows / groups), r1 = (int)((long long)(g + 1) * rows / groups);
+    filter_grad_rows(x, dy, partials + (long long)g * size, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, 0, tiles, block_rows, r0, r1);
+  }
+}
+
+/** out[e] = sum over g < groups of partials[g*size + e], added in group order, for e in [begin, end). */
+EXPORT void sum_groups(const float* partials, float* out, int size, int begin, int end, int groups) {
+  int e = begin;
+  for (; e + 4 <= end; e += 4) {
+    v128_t acc = wasm_v128_load(partials + e);
+    for (int g = 1; g < groups; g++) acc = wasm_f32x4_add(acc, wasm_v128_load(partials + (long long)g * size + e));
+    wasm_v128_store(out + e, acc);
+  }
+  for (; e < end; e++) {
+    float acc = partials[e];
+    for (int g = 1; g < groups; g++) acc += partials[(long long)g * size + e];
+    out[e] = acc;
   }
 }
 

@@ -59,7 +59,7 @@ function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy:
   const runner = convGradRunner(memory, threads);
   if (!runner) throw new Error('the kernels did not instantiate');
   const { xPtr, dyPtr, wPtr, dwPtr, dxPtr, yPtr, biasPtr, scratchPtr } = layout(x, dy, w, bias, shift);
-  const need = scratchPtr + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g));
+  const need = scratchPtr + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g), runner.filterGradScratch(g));
   if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
   const heap = new Float32Array(memory.buffer);
   heap.set(x, xPtr / 4);
@@ -68,7 +68,7 @@ function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy:
   heap.set(bias, biasPtr / 4);
   // every element must be written
   for (const [ptr, n] of [[dwPtr, w.length], [dxPtr, x.length], [yPtr, dy.length]] as const) heap.fill(Number.NaN, ptr / 4, ptr / 4 + n);
-  runner.filterGrad(xPtr, dyPtr, dwPtr, g);
+  runner.filterGrad(xPtr, dyPtr, dwPtr, scratchPtr, g);
   runner.inputGrad(dyPtr, wPtr, dxPtr, scratchPtr, g);
   runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, true);
   const out = new Float32Array(memory.buffer);
@@ -170,7 +170,7 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     const before = process.memoryUsage().heapUsed;
     const { xPtr, dyPtr, wPtr, dwPtr, dxPtr, scratchPtr } = layout(x, dy, w, bias, 0); // runOn's offsets
     for (let i = 0; i < 1000; i++) {
-      runner.filterGrad(xPtr, dyPtr, dwPtr, g);
+      runner.filterGrad(xPtr, dyPtr, dwPtr, scratchPtr, g);
       runner.inputGrad(dyPtr, wPtr, dxPtr, scratchPtr, g);
     }
     gc!();
@@ -186,9 +186,9 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
     const shared = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
     const first = runOn(shared, 2, x, dy, w, g, bias);
     const runner = convGradRunner(shared, 2)!;
-    const { dyPtr, dwPtr } = layout(x, dy, w, bias, 0);
+    const { dyPtr, dwPtr, scratchPtr } = layout(x, dy, w, bias, 0);
     // x "past the end of memory": every thread's share reads out of bounds.
-    expect(() => runner.filterGrad(shared.buffer.byteLength - 64, dyPtr, dwPtr, g)).toThrow(/out of bounds/);
+    expect(() => runner.filterGrad(shared.buffer.byteLength - 64, dyPtr, dwPtr, scratchPtr, g)).toThrow(/out of bounds/);
     const again = runOn(shared, 2, x, dy, w, g, bias);
     expect(Array.from(again.dw)).toEqual(Array.from(first.dw));
   });

@@ -6,8 +6,8 @@ import { wasmThreadsStarted } from './wasm-threads';
 
 /** The exports of `csrc/conv-grad.c`. */
 interface ConvGradExports {
-  filter_grad_tiles(kh: number, kw: number, c: number, co: number): number;
-  filter_grad(...args: number[]): void;
+  filter_grad_groups(...args: number[]): void;
+  sum_groups(...args: number[]): void;
   input_grad_filter_size(kh: number, kw: number, c: number, co: number): number;
   input_grad_filter(w: number, wt: number, kh: number, kw: number, c: number, co: number): void;
   input_grad(...args: number[]): void;
@@ -51,8 +51,10 @@ export interface ConvGeometry {
 export interface ConvGradRunner {
   /** Threads a call uses (the calling thread plus `threads − 1` workers). */
   readonly threads: number;
-  /** Writes `dw` (`[kh, kw, c, co]`, float32 at byte offset `dwPtr`) from `x` and `dy` at `xPtr`, `dyPtr`. */
-  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, g: ConvGeometry): void;
+  /** Floats of scratch memory {@link filterGrad} needs (the row groups' partial sums; 0 for one group). */
+  filterGradScratch(g: ConvGeometry): number;
+  /** Writes `dw` (`[kh, kw, c, co]`, float32 at byte offset `dwPtr`) from `x` and `dy` at `xPtr`, `dyPtr`, using `scratchPtr`. */
+  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, scratchPtr: number, g: ConvGeometry): void;
   /** Floats of scratch memory {@link inputGrad} needs (the rearranged filter). */
   inputGradScratch(g: ConvGeometry): number;
   /** Writes `dx` (`[nb, h, w, c]` at `dxPtr`) from `dy` and the filter at `dyPtr`, `wPtr`, using `scratchPtr`. */
@@ -77,16 +79,19 @@ const TOTAL = 5; // units of work (tiles or rows) split evenly over the threads
 const ARGC = 6; // arguments before the work range
 const TRAILING = 7; // arguments after it
 const JOB_FAILED = 8; // 1 when a worker's share of the current job threw
-const ARGS = 9; // the arguments, then the range, then the trailing arguments
+const NEXT = 9; // the next unit of work not yet taken (threads take chunks with Atomics.add)
+const CHUNK = 10; // units per chunk
+const ARGS = 11; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
-const JOB_FUNCTIONS = ['filter_grad', 'input_grad', 'conv_forward', 'matmul'] as const;
+const JOB_FUNCTIONS = ['filter_grad_groups', 'input_grad', 'conv_forward', 'matmul', 'sum_groups'] as const;
 
 /** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
 const PARALLEL_MIN_MACS = 4e6;
 
 /**
- * The worker: instantiates the module on the shared memory, then runs its share of each job:
- * `fn(...args, begin, end, ...trailing)` over units [begin, end) of `total`.
+ * The worker: instantiates the module on the shared memory, then takes chunks of each job's units
+ * (`fn(...args, begin, end, ...trailing)` over [begin, end)) from a shared counter until none are
+ * left, as the calling thread does: a thread slowed down by other processes takes fewer chunks.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -105,11 +110,13 @@ let seen = 0;
 for (;;) {
   Atomics.wait(ctl, ${GENERATION}, seen);
   seen = Atomics.load(ctl, ${GENERATION});
-  const argc = ctl[${ARGC}], total = ctl[${TOTAL}];
+  const argc = ctl[${ARGC}], total = ctl[${TOTAL}], chunk = ctl[${CHUNK}];
   const a = Array.from(ctl.subarray(${ARGS}, ${ARGS} + argc + ctl[${TRAILING}]));
-  const begin = Math.floor((index * total) / threads), end = Math.floor(((index + 1) * total) / threads);
+  const fn = kernel[functions[ctl[${JOB}]]];
   try {
-    if (begin < end) kernel[functions[ctl[${JOB}]]](...a.slice(0, argc), begin, end, ...a.slice(argc));
+    for (let begin = Atomics.add(ctl, ${NEXT}, chunk); begin < total; begin = Atomics.add(ctl, ${NEXT}, chunk)) {
+      fn(...a.slice(0, argc), begin, Math.min(total, begin + chunk), ...a.slice(argc));
+    }
   } catch (e) {
     Atomics.store(ctl, ${JOB_FAILED}, 1);
   }
@@ -129,6 +136,14 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 function blockRows(g: ConvGeometry): number {
   const rowBytes = 4 * (g.sh * g.w * g.c + g.wo * g.co);
   return Math.max(1, Math.min(g.nb * g.ho, Math.round(49152 / rowBytes)));
+}
+
+/**
+ * Row groups of a filter gradient: a function of the problem only (never of the thread count), so
+ * the grouped sums, and the result, are the same on any number of threads.
+ */
+function filterGroups(g: ConvGeometry): number {
+  return Math.min(8, Math.max(1, Math.floor((g.nb * g.ho) / 32)));
 }
 
 /** Multiply-adds of the conv (the same for the forward pass and both gradients). */
@@ -157,8 +172,12 @@ class Runner implements ConvGradRunner {
     }
   }
 
-  /** Runs `fn(...args, begin, end, ...trailing)` over `total` units, split over the threads when `macs` is large enough. */
-  private parallel(job: number, args: number[], total: number, trailing: number[], macs: number): void {
+  /**
+   * Runs `fn(...args, begin, end, ...trailing)` over `total` units, in chunks taken by the threads
+   * from a shared counter when `macs` is large enough (`chunksPerThread` chunks each on average).
+   * Each unit's results do not depend on which thread computes it.
+   */
+  private parallel(job: number, args: number[], total: number, trailing: number[], macs: number, chunksPerThread = 8): void {
     const fn = this.kernel[JOB_FUNCTIONS[job]!] as (...a: number[]) => void;
     const ctl = this.control;
     if (!ctl || macs < PARALLEL_MIN_MACS || total < this.threads) {
@@ -169,17 +188,21 @@ class Runner implements ConvGradRunner {
     ctl[TOTAL] = total;
     ctl[ARGC] = args.length;
     ctl[TRAILING] = trailing.length;
+    const chunk = Math.max(1, Math.ceil(total / (this.threads * chunksPerThread)));
+    ctl[CHUNK] = chunk;
     ctl.set([...args, ...trailing], ARGS);
+    Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, JOB_FAILED, 0);
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
-    // This thread's share; if it throws, still wait for the workers (they write the same outputs).
+    // This thread's chunks; if one throws, still wait for the workers (they write the same outputs).
     let mine: unknown;
     try {
-      fn(...args, 0, Math.floor(total / this.threads), ...trailing);
+      for (let begin = Atomics.add(ctl, NEXT, chunk); begin < total; begin = Atomics.add(ctl, NEXT, chunk)) fn(...args, begin, Math.min(total, begin + chunk), ...trailing);
     } catch (error) {
       mine = error;
+      Atomics.store(ctl, NEXT, total); // stop handing out chunks
     }
     const others = this.threads - 1;
     const started = Date.now();
@@ -193,9 +216,17 @@ class Runner implements ConvGradRunner {
     if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
   }
 
-  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, g: ConvGeometry): void {
-    const tiles = this.kernel.filter_grad_tiles(g.kh, g.kw, g.c, g.co);
-    this.parallel(0, [xPtr, dyPtr, dwPtr, ...geometryArgs(g)], tiles, [blockRows(g)], convMacs(g));
+  filterGradScratch(g: ConvGeometry): number {
+    const groups = filterGroups(g);
+    return groups > 1 ? groups * g.kh * g.kw * g.c * g.co : 0;
+  }
+
+  filterGrad(xPtr: number, dyPtr: number, dwPtr: number, scratchPtr: number, g: ConvGeometry): void {
+    const groups = filterGroups(g);
+    const size = g.kh * g.kw * g.c * g.co;
+    // Threads take whole row groups (each reads only its rows of x and dy), then add the partials.
+    this.parallel(0, [xPtr, dyPtr, groups > 1 ? scratchPtr : dwPtr, ...geometryArgs(g)], groups, [groups, blockRows(g)], convMacs(g));
+    if (groups > 1) this.parallel(4, [scratchPtr, dwPtr, size], size, [groups], size * groups);
   }
 
   inputGradScratch(g: ConvGeometry): number {

@@ -33,7 +33,8 @@ function simdFilterGrad(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo, i
   if (!simd) return undefined;
   const { heap, runner } = simd;
   const out = heap.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
-  runner.filterGrad(heap.offset(x), heap.offset(dy), heap.offset(out), convGeometry(info));
+  const g = convGeometry(info);
+  heap.withScratch(runner.filterGradScratch(g), (scratch) => runner.filterGrad(heap.offset(x), heap.offset(dy), heap.offset(out), scratch, g));
   return out;
 }
 
