@@ -1,5 +1,8 @@
-// The gradients of an NHWC conv2d, in WebAssembly SIMD, reading and writing tfjs-backend-wasm's own
-// memory (this module imports it and keeps no data, stack or state of its own).
+// lico's WebAssembly SIMD kernels for tfjs-backend-wasm: an NHWC conv2d (forward, input gradient,
+// filter gradient) and the batched matrix product, reading and writing tfjs-backend-wasm's own
+// memory (this module imports it and keeps no data, stack or state of its own; the build checks).
+// Every export takes a range of work units (rows, row groups or element ranges) so that threads
+// can share a call; no element's value depends on which thread computes it or how many there are.
 //
 // Filter gradient:
 //   dw[i, j, c, o] = sum over (n, p, q) of x[n, p*sh + i - top, q*sw + j - left, c] * dy[n, p, q, o]
@@ -7,9 +10,9 @@
 // (x outside the image is 0). The work is cut into tiles: one filter tap (i, j), up to 4 input
 // channels and up to 8 output channels, whose sums live in SIMD registers while the tile sweeps a
 // block of output rows; every tile of a block is done before the next block, so the block's x and
-// dy stay in cache. Threads take disjoint ranges of tiles (tile_begin, tile_end) of the same call and
-// need no synchronisation: each writes its own tiles of dw only. Sums run in float32 in the order
-// n, p, q for every element, so the result does not depend on the thread count.
+// dy stay in cache. Output rows form a fixed number of groups (set by the caller from the problem
+// alone); threads take whole groups, each writing its own partial dw, and the partials are added in
+// group order (sum_groups).
 #include <wasm_simd128.h>
 
 #define EXPORT __attribute__((visibility("default")))

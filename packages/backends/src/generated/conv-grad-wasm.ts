@@ -2,7 +2,7 @@
 // Debian clang version 14.0.6
 
 /** SHA-256 of the C source these modules were built from (checked by a test). */
-export const CONV_GRAD_SOURCE_SHA256 = '69ef8e074b95e4c453e70fd290ce96e06a6657eb07223f768edbd180ffb6d079';
+export const CONV_GRAD_SOURCE_SHA256 = '97e2ca337826bc089169e84d55b76caac2cc84058ba8ffeac121b9b9253d6f1f';
 
 /** The module that imports a plain memory (the single-threaded wasm builds): 20668 bytes, base64. Flags: --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -fvisibility=hidden -Wall -Werror -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,-z,stack-size=0 -Wl,--initial-memory=65536 -Wl,--strip-all. */
 export const CONV_GRAD_WASM_BASE64 = [
