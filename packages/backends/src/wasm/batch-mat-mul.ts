@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convGradRunnerFor } from './conv-grad-kernels';
+import { stockKernel } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let stockBatchMatMul: tf.KernelFunc | undefined;
+const stock = stockKernel('BatchMatMul');
 
 /** Remembers the stock `BatchMatMul` kernel (non-float32 inputs go to it). */
-export function keepStockBatchMatMul(f: tf.KernelFunc): void {
-  stockBatchMatMul = f;
-}
+export const keepStockBatchMatMul = stock.keep;
 
 /**
  * `BatchMatMul` for wasm, replacing the stock kernel (fast through XNNPACK only for one plain 2-D
@@ -22,10 +21,7 @@ export function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
   const simd = a.dtype === 'float32' && b.dtype === 'float32' ? convGradRunnerFor(args.backend) : undefined;
-  if (!simd) {
-    if (!stockBatchMatMul) throw new Error('BatchMatMul on wasm: the stock kernel was not recorded');
-    return stockBatchMatMul(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  }
+  if (!simd) return stock.call(args) as tf.TensorInfo;
   if (a.shape.length < 2 || b.shape.length < 2) throw new Error(`BatchMatMul needs rank ≥ 2, got a [${a.shape}] and b [${b.shape}]`);
   const m = transposeA ? a.shape.at(-1)! : a.shape.at(-2)!;
   const k = transposeA ? a.shape.at(-2)! : a.shape.at(-1)!;
@@ -38,10 +34,7 @@ export function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const { heap, runner } = simd;
   // Partial broadcasts (e.g. [2,1] with [1,3]) repeat neither side whole: hand them to the stock kernel.
-  if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) {
-    if (!stockBatchMatMul) throw new Error('BatchMatMul on wasm: the stock kernel was not recorded');
-    return stockBatchMatMul(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  }
+  if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return stock.call(args) as tf.TensorInfo;
   const out = heap.makeOutput([...outer, m, n], 'float32');
   if (batch * m * n === 0) return out;
   if (k === 0) {

@@ -1,20 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
+import { stockKernel } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let stockConv2D: tf.KernelFunc | undefined;
-let stockFusedConv2D: tf.KernelFunc | undefined;
+const stockConv2D = stockKernel('Conv2D');
+const stockFusedConv2D = stockKernel('FusedConv2D');
 
 /** Remembers the stock `Conv2D` kernel (the cases lico's kernel does not cover go to it). */
-export function keepStockConv2D(f: tf.KernelFunc): void {
-  stockConv2D = f;
-}
+export const keepStockConv2D = stockConv2D.keep;
 
 /** Remembers the stock `FusedConv2D` kernel. */
-export function keepStockFusedConv2D(f: tf.KernelFunc): void {
-  stockFusedConv2D = f;
-}
+export const keepStockFusedConv2D = stockFusedConv2D.keep;
 
 /**
  * The forward conv by lico's SIMD kernel (`csrc/conv-grad.c`, `conv_forward`), or `undefined` for
@@ -46,10 +43,7 @@ function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, relu: boole
  * which measured ~20 % faster here. Other cases (see `simdConv`): stock.
  */
 export function conv2dWasm(args: KernelArgs): tf.TensorInfo {
-  const out = simdConv(args, undefined, false);
-  if (out) return out;
-  if (!stockConv2D) throw new Error('Conv2D on wasm: the stock kernel was not recorded');
-  return stockConv2D(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  return simdConv(args, undefined, false) ?? (stockConv2D.call(args) as tf.TensorInfo);
 }
 
 /** `FusedConv2D` for wasm: as {@link conv2dWasm}, with an optional per-channel bias and linear or relu activation; others: stock. */
@@ -57,7 +51,5 @@ export function fusedConv2dWasm(args: KernelArgs): tf.TensorInfo {
   const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
   const activation = (args.attrs as unknown as tf.FusedConv2DAttrs).activation ?? 'linear';
   const out = preluActivationWeights || (activation !== 'linear' && activation !== 'relu') ? undefined : simdConv(args, bias, activation === 'relu');
-  if (out) return out;
-  if (!stockFusedConv2D) throw new Error('FusedConv2D on wasm: the stock kernel was not recorded');
-  return stockFusedConv2D(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  return out ?? (stockFusedConv2D.call(args) as tf.TensorInfo);
 }

@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './kernel-utils';
+import { stockKernel, type WasmBackendLike } from './kernel-utils';
 
-let stockIdentity: tf.KernelFunc | undefined;
+const stock = stockKernel('Identity');
 
 /** Remembers the stock `Identity` kernel (string tensors go to it). */
-export function keepStockIdentity(f: tf.KernelFunc): void {
-  stockIdentity = f;
-}
+export const keepStockIdentity = stock.keep;
 
 /**
  * `Identity` for wasm, replacing the stock kernel, which copies the whole tensor: tfjs clones every
@@ -15,10 +13,7 @@ export function keepStockIdentity(f: tf.KernelFunc): void {
  */
 export function identityWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { x } = args.inputs as { x: tf.TensorInfo };
-  if (x.dtype === 'string') {
-    if (!stockIdentity) throw new Error('Identity on wasm: the stock kernel was not recorded');
-    return stockIdentity(args as Parameters<tf.KernelFunc>[0]);
-  }
+  if (x.dtype === 'string') return stock.call(args);
   (args.backend as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 }

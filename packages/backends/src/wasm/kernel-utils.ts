@@ -7,6 +7,28 @@ export interface WasmBackendLike {
   incRef(dataId: tf.DataId): void;
 }
 
+/** A stock kernel that a lico kernel replaces and hands the cases it does not cover back to. */
+export interface StockKernel {
+  /** Records the stock kernel (registration passes it here before replacing it). */
+  keep(f: tf.KernelFunc): void;
+  /** Runs the recorded stock kernel on `args`; throws if none was recorded. */
+  call(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[];
+}
+
+/** A holder for the stock `kernelName` kernel of the wasm backend. */
+export function stockKernel(kernelName: string): StockKernel {
+  let stock: tf.KernelFunc | undefined;
+  return {
+    keep: (f) => {
+      stock = f;
+    },
+    call: (args) => {
+      if (!stock) throw new Error(`${kernelName} on wasm: the stock kernel was not recorded`);
+      return stock(args as Parameters<tf.KernelFunc>[0]);
+    },
+  };
+}
+
 /** A kernel input as a Tensor (the engine passes Tensors; wrap bare TensorInfos to be safe). */
 export function asTensor(info: tf.TensorInfo, owned: tf.Tensor[]): tf.Tensor {
   if (info instanceof tf.Tensor) return info;

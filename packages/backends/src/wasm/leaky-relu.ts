@@ -1,17 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { outputFromOps, type WasmBackendLike } from './kernel-utils';
+import { outputFromOps, stockKernel, type WasmBackendLike } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** The kernel that computes the LeakyReLU gradient in one pass (registered for wasm only). */
 export const LEAKY_RELU_GRAD = 'LicoLeakyReluGrad';
 
-let stockLeakyRelu: tf.KernelFunc | undefined;
+const stock = stockKernel('LeakyRelu');
 
 /** Remembers the stock `LeakyRelu` kernel (non-float32 inputs go to it). */
-export function keepStockLeakyRelu(f: tf.KernelFunc): void {
-  stockLeakyRelu = f;
-}
+export const keepStockLeakyRelu = stock.keep;
 
 /**
  * `LeakyRelu` for wasm, replacing the stock kernel (~6 ns per element, 40× a ReLU): XNNPACK's PReLU
@@ -22,8 +20,7 @@ export function leakyReluWasm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[]
   const { x } = args.inputs as { x: tf.TensorInfo };
   const prelu = tf.getKernel('Prelu', 'wasm');
   if (x.dtype !== 'float32' || x.shape.length === 0 || !prelu || tf.util.sizeFromShape(x.shape) === 0) {
-    if (!stockLeakyRelu) throw new Error('LeakyRelu on wasm: the stock kernel was not recorded');
-    return stockLeakyRelu(args as Parameters<tf.KernelFunc>[0]);
+    return stock.call(args);
   }
   const alpha = (args.attrs as unknown as tf.LeakyReluAttrs).alpha;
   const backend = args.backend as WasmBackendLike & { disposeData(dataId: tf.DataId): boolean };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './kernel-utils';
+import { stockKernel, type WasmBackendLike } from './kernel-utils';
 
 /**
  * `Slice` for wasm, replacing the stock kernel, which first copies the whole input out of the wasm
@@ -9,10 +9,7 @@ import type { WasmBackendLike } from './kernel-utils';
  */
 export function sliceWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') {
-      if (!stockSlice) throw new Error('Slice on wasm: no stock kernel for string tensors');
-      return stockSlice(args as Parameters<tf.KernelFunc>[0]);
-    }
+    if (x.dtype === 'string') return stock.call(args);
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs as unknown as tf.SliceAttrs;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
@@ -24,12 +21,10 @@ export function sliceWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
     return out;
 }
 
-let stockSlice: tf.KernelFunc | undefined;
+const stock = stockKernel('Slice');
 
 /** Remembers the stock `Slice` kernel (string tensors go to it). */
-export function keepStockSlice(stock: tf.KernelFunc): void {
-  stockSlice = stock;
-}
+export const keepStockSlice = stock.keep;
 
 /** Copies the window `begin … begin + size` of `src` (of `shape`) into `dst`, in contiguous runs. */
 export function copyWindow(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, shape: readonly number[], dst: { set(a: ArrayLike<number>, offset: number): void }, begin: readonly number[], size: readonly number[]): void {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { outputFromOps, type WasmBackendLike } from './kernel-utils';
+import { outputFromOps, stockKernel, type WasmBackendLike } from './kernel-utils';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-const stock: { Sum?: tf.KernelFunc; Mean?: tf.KernelFunc } = {};
+const stock = { Sum: stockKernel('Sum'), Mean: stockKernel('Mean') };
 
 /** Accumulators of {@link reduceMiddle}, grown on demand and reused. */
 let scratch = new Float64Array(256);
@@ -60,9 +60,7 @@ function reduceKernel(name: 'Sum' | 'Mean'): tf.KernelFunc {
     // The stock kernel is fast when the reduced axes are innermost (no transpose); take the rest.
     const innermost = contiguous && axes[axes.length - 1] === rank - 1;
     if (x.dtype !== 'float32' || !contiguous || innermost || tf.util.sizeFromShape(x.shape) === 0) {
-      const f = stock[name];
-      if (!f) throw new Error(`${name} on wasm: the stock kernel was not recorded`);
-      return f(args as Parameters<tf.KernelFunc>[0]);
+      return stock[name].call(args);
     }
     const backend = args.backend as WasmBackendLike;
     const first = axes[0]!;
@@ -94,11 +92,7 @@ export const sumWasm = reduceKernel('Sum');
 export const meanWasm = reduceKernel('Mean');
 
 /** Remembers the stock `Sum` kernel (the cases the replacement hands back). */
-export function keepStockSum(f: tf.KernelFunc): void {
-  stock.Sum = f;
-}
+export const keepStockSum = stock.Sum.keep;
 
 /** Remembers the stock `Mean` kernel (the cases the replacement hands back). */
-export function keepStockMean(f: tf.KernelFunc): void {
-  stock.Mean = f;
-}
+export const keepStockMean = stock.Mean.keep;
