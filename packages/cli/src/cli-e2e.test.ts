@@ -3,14 +3,13 @@
  * person runs it: train, Ctrl-C, resume (bitwise equal to an uninterrupted run), and the whole
  * quickstart at a tiny size with its report opened in headless Chromium.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { QuickstartResults, TrainResults } from './results/results-schema';
 import { checkReportInBrowser } from './testing/check-report-in-browser';
+import { BIN, lico } from './testing/run-lico';
 import { encodePng } from './report/encode-png';
 import type { EvaluationResults } from './results/results-schema';
 
@@ -40,35 +39,7 @@ function writeLocalisationFolder(dir: string, count: number): void {
   writeFileSync(join(dir, 'classes.txt'), `${FASHION.join('\n')}\n`);
 }
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const root = mkdtempSync(join(tmpdir(), 'lico-e2e-'));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `lico args`; `interruptWhen` sends SIGINT the first time stderr matches it. */
-function lico(args: readonly string[], interruptWhen?: RegExp): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LICO_WASM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (interruptWhen && !sent && interruptWhen.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
-}
 
 const TRAIN = ['train', '--dataset', 'fashion-mnist', '--backbone', 'wrn-10-1', '--mode', 'lico', '--labels', '40', '--epochs', '2', '--batch-size', '8', '--eval-size', '40', '--backend', 'wasm', '--threads', '1', '--seed', '3'];
 
@@ -90,7 +61,7 @@ describe('lico train: Ctrl-C and --resume', () => {
 
     // Resuming with other options is refused; the same options continue.
     const wrong = await lico([...TRAIN.map((x) => (x === '3' ? '4' : x)), '--out', b, '--resume']);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/started with other options \(seed: 3 now 4\)/);
     const resumed = await lico([...TRAIN, '--out', b, '--resume']);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -114,10 +85,10 @@ describe('lico train: Ctrl-C and --resume', () => {
 
     // A finished directory is not overwritten; --resume without a checkpoint is explained.
     const again = await lico([...TRAIN, '--out', a]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr).toContain('already holds a run. Pass --resume to continue it');
     const none = await lico([...TRAIN, '--out', join(root, 'nothing'), '--resume']);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2);
     expect(none.stderr).toContain('there is no checkpoint');
   });
 

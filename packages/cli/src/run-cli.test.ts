@@ -36,7 +36,7 @@ describe('runCli', () => {
   it('exits 2 on an unknown command, flag or value, listing the valid ones and the nearest', async () => {
     const a = collect();
     expect(await runCli(['trian'], a)).toBe(2);
-    expect(a.err.join('')).toContain("Unknown command 'trian'. Valid commands: 'train', 'explain', 'evaluate', 'report', 'quickstart'.");
+    expect(a.err.join('')).toContain("Unknown command 'trian'. Valid commands: 'train', 'explain', 'evaluate', 'report', 'quickstart', 'study'.");
     expect(a.err.join('')).toContain("Did you mean 'train'?");
     const b = collect();
     expect(await runCli(['train', '--dataset', 'fashion-mnist', '--out', 'x', '--epoch', '2'], b)).toBe(2);

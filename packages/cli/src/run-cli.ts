@@ -2,8 +2,8 @@
  * The `lico` command line: dispatches to the commands, prints help, and maps errors to exit
  * codes (0 success, 1 failure, 2 usage error, 130 interrupted after saving a checkpoint).
  */
-import { LicoError, UnknownNameError } from '@lico/core';
-import { COMMAND_SPECS } from './args/command-specs';
+import { ConfigError, LicoError, UnknownNameError } from '@lico/core';
+import { COMMAND_SPECS, STUDY_MERGE_SPEC } from './args/command-specs';
 import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args/options';
 
 /** Where the CLI writes; tests pass collectors. */
@@ -61,6 +61,10 @@ async function loadHandler(name: string): Promise<CommandHandler> {
       return (await import('./commands/report-handler')).reportCommand;
     case 'quickstart':
       return (await import('./commands/quickstart-command')).quickstartCommand;
+    case 'study':
+      return (await import('./commands/study-command')).studyCommand;
+    case 'study merge':
+      return (await import('./commands/study-command')).studyMergeCommand;
     default:
       throw new UnknownNameError('command', name, COMMAND_SPECS.map((c) => c.name));
   }
@@ -118,7 +122,12 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, sig
     }
     spec = COMMAND_SPECS.find((c) => c.name === first);
     if (!spec) throw new UnknownNameError('command', first, COMMAND_SPECS.map((c) => c.name));
-    const options = parseCommandArgs(spec, rest);
+    let words = rest;
+    if (spec.name === 'study' && rest[0] === 'merge') {
+      spec = STUDY_MERGE_SPEC;
+      words = rest.slice(1);
+    }
+    const options = parseCommandArgs(spec, words);
     if (options.help) {
       io.stdout(formatCommandHelp(spec));
       return EXIT_CODES.ok;
@@ -131,7 +140,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, sig
       io.stderr(`\n${error.message}\n`);
       return EXIT_CODES.interrupted;
     }
-    if (error instanceof UsageError || error instanceof UnknownNameError) {
+    if (error instanceof UsageError || error instanceof UnknownNameError || error instanceof ConfigError) {
       const hint = spec ? `Run 'lico ${spec.name} --help' for the options.` : "Run 'lico --help' for the commands.";
       const guess = error instanceof UnknownNameError ? closest(error.requested, error.valid) : undefined;
       io.stderr(`lico: error: ${error.message}\n${guess ? `Did you mean '${guess}'? ` : ''}${hint}\n`);

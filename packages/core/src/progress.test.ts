@@ -17,6 +17,16 @@ describe('createProgressBar', () => {
     expect(chunks.at(-1)).toBe('epoch 1/2  50% |████████████░░░░░░░░░░░░| 50/100 [0:02<0:02, 25.0 img/s] loss 0.5\n');
   });
 
+  it('units done before the bar started (a resume) count in the position but not in the rate', () => {
+    let t = 0;
+    const { stream, chunks } = fakeStream(false);
+    const bar = createProgressBar({ total: 100, initial: 60, unit: 'epoch', stream, now: () => t, intervalMs: 0 });
+    t = 10_000;
+    bar.tick(20);
+    // 20 epochs in 10 s = 2/s (not 80 in 10 s); 20 left -> 10 s
+    expect(chunks.at(-1)).toContain('80/100 [0:10<0:10, 2.00 epoch/s]');
+  });
+
   it('non-TTY: prints one line per percent step, not per tick', () => {
     let t = 0;
     const { stream, chunks } = fakeStream(false);

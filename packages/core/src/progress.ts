@@ -34,6 +34,8 @@ export interface ProgressBarOptions {
   readonly now?: () => number;
   /** Force TTY (redraw) or line mode regardless of the stream. */
   readonly tty?: boolean;
+  /** Units already done before this bar started (e.g. on a resume): shown, but left out of the rate and ETA. */
+  readonly initial?: number;
 }
 
 /** A progress bar created by {@link createProgressBar}. */
@@ -81,7 +83,8 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const now = options.now ?? (() => performance.now());
   const label = options.label ? `${options.label} ` : '';
   const start = now();
-  let current = 0;
+  const initial = Math.max(0, Math.min(total, options.initial ?? 0));
+  let current = initial;
   let lastDraw = -Infinity;
   let lastPercentBucket = -1;
   let finished = false;
@@ -92,7 +95,7 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     const frac = total > 0 ? Math.min(1, current / total) : 1;
     const filled = Math.round(frac * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    const rate = elapsed > 0 ? current / elapsed : Number.NaN;
+    const rate = elapsed > 0 ? (current - initial) / elapsed : Number.NaN;
     const eta = rate > 0 ? (total - current) / rate : Number.NaN;
     const time = final ? `${formatDuration(elapsed)} total` : `${formatDuration(elapsed)}<${formatDuration(eta)}`;
     const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;

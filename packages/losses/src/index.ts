@@ -20,11 +20,14 @@ export {
 export {
   type ManifoldMatchingSign,
   type ManifoldMatchingLossOptions,
+  type TemperatureMode,
   MANIFOLD_MATCHING_SIGNS,
+  TEMPERATURE_MODES,
+  CLIP_SCALE_MAX,
   SQUARED_DISTANCE_FLOOR,
   DEFAULT_TEMPERATURE,
   pairwiseDistances,
   manifoldMatchingLoss,
 } from './manifold-matching-loss';
-export { type OptimalTransportPluginOptions, createOptimalTransportLoss, optimalTransport } from './optimal-transport-plugin';
+export { type OptimalTransportPluginOptions, type OtGradient, OT_GRADIENTS, createOptimalTransportLoss, optimalTransport, withoutGradient } from './optimal-transport-plugin';
 export { type ManifoldMatchingPluginOptions, createManifoldMatchingLoss, manifoldMatching } from './manifold-matching-plugin';

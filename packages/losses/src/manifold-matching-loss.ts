@@ -9,6 +9,15 @@ export type ManifoldMatchingSign = 'negative' | 'positive';
 /** Valid values of {@link ManifoldMatchingSign}. */
 export const MANIFOLD_MATCHING_SIGNS: readonly ManifoldMatchingSign[] = ['negative', 'positive'];
 
+/** How the temperature `τ` scales the distances in the softmax. */
+export type TemperatureMode = 'divisor' | 'clip-scale';
+
+/** Valid values of {@link TemperatureMode}. */
+export const TEMPERATURE_MODES: readonly TemperatureMode[] = ['divisor', 'clip-scale'];
+
+/** Upper bound of CLIP's logit scale `exp(τ)` (CLIP clamps it at 100). */
+export const CLIP_SCALE_MAX = 100;
+
 /** Floor of squared distances before the square root (spec: 1e-4). */
 export const SQUARED_DISTANCE_FLOOR = 1e-4;
 
@@ -21,6 +30,12 @@ export interface ManifoldMatchingLossOptions {
   readonly temperature: number | tf.Scalar;
   /** `'negative'` (default): softmax of `−d/τ`; `'positive'`: `+d/τ` (the authors' code). */
   readonly sign?: ManifoldMatchingSign;
+  /**
+   * `'divisor'` (default, the spec and the authors' code): logits `sign·d/τ`. `'clip-scale'`: logits
+   * `sign·d·exp(τ)` as CLIP scales its logits (with `τ = log(1/0.07)` that is `≈ 14.3·d`), the
+   * scale clamped at {@link CLIP_SCALE_MAX} as CLIP does.
+   */
+  readonly temperatureMode?: TemperatureMode;
 }
 
 /**
@@ -37,10 +52,12 @@ export function pairwiseDistances(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-function temperatureTensor(t: number | tf.Scalar): tf.Scalar {
+function temperatureTensor(t: number | tf.Scalar, mode: TemperatureMode): tf.Scalar {
+  // A divisor must be > 0; CLIP's log-scale may be any finite number.
+  const positive = mode === 'divisor';
   if (typeof t === 'number') {
     if (!Number.isFinite(t)) throw new NonFiniteError(`temperature must be finite, got ${t}.`);
-    if (!(t > 0)) throw new ConfigError(`temperature must be > 0, got ${t}.`);
+    if (positive && !(t > 0)) throw new ConfigError(`temperature must be > 0, got ${t}.`);
     return tf.scalar(t);
   }
   if (t === null || t === undefined || typeof (t as { rank?: unknown }).rank !== 'number') {
@@ -49,7 +66,7 @@ function temperatureTensor(t: number | tf.Scalar): tf.Scalar {
   assertRank(t, 0, 'temperature');
   const v = t.dataSync()[0]!;
   if (!Number.isFinite(v)) throw new NonFiniteError(`temperature must be finite, got ${v}.`);
-  if (!(v > 0)) throw new ConfigError(`temperature must be > 0, got ${v}.`);
+  if (positive && !(v > 0)) throw new ConfigError(`temperature must be > 0, got ${v}.`);
   return t;
 }
 
@@ -70,10 +87,12 @@ export function manifoldMatchingLoss(
   checkSameDim(imageEmbeddings, 0, 'imageEmbeddings', textEmbeddings, 0, 'textEmbeddings', 'batch size N');
   if (options === undefined || options === null) throw new ConfigError('manifoldMatchingLoss needs options.temperature.');
   const sign = assertOneOf(options.sign ?? 'negative', MANIFOLD_MATCHING_SIGNS, 'manifold-matching sign');
+  const mode = assertOneOf(options.temperatureMode ?? 'divisor', TEMPERATURE_MODES, 'manifold-matching temperature mode');
   return tf.tidy(() => {
-    const tau = temperatureTensor(options.temperature);
+    const tau = temperatureTensor(options.temperature, mode);
     const scale = sign === 'negative' ? -1 : 1;
-    const logRows = (x: tf.Tensor2D): tf.Tensor2D => tf.logSoftmax(tf.div(tf.mul(pairwiseDistances(x), scale), tau)) as tf.Tensor2D;
+    const factor: tf.Scalar = mode === 'divisor' ? tf.div(scale, tau) : tf.mul(tf.minimum(tf.exp(tau), CLIP_SCALE_MAX), scale);
+    const logRows = (x: tf.Tensor2D): tf.Tensor2D => tf.logSoftmax(tf.mul(pairwiseDistances(x), factor)) as tf.Tensor2D;
     const logF = logRows(imageEmbeddings);
     const logG = logRows(textEmbeddings);
     const kl = tf.sum(tf.mul(tf.exp(logG), tf.sub(logG, logF)));

@@ -47,6 +47,8 @@ export interface CommandSpec {
   readonly options: readonly OptionSpec[];
   /** Example invocations. */
   readonly examples?: readonly string[];
+  /** Words without a flag the command takes (e.g. directories), collected in order under `_`; none when absent. */
+  readonly positionals?: { readonly name: string; readonly min: number };
 }
 
 /** Parsed, validated values: strings, numbers, booleans, or lists of strings for `multiple`. */
@@ -152,8 +154,13 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   const byName = new Map(table.map((o) => [o.name, o]));
   const validFlags = table.map((o) => `--${o.name}`);
   const seen = new Set<string>();
+  const positionals: string[] = [];
   for (const token of parsed.tokens ?? []) {
     if (token.kind === 'positional') {
+      if (spec.positionals) {
+        positionals.push(token.value);
+        continue;
+      }
       throw new UsageError(`Unexpected argument '${token.value}' for 'lico ${spec.name}'. Options: ${validFlags.join(', ')}.`, spec.name);
     }
     if (token.kind !== 'option') continue;
@@ -194,6 +201,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
       out[o.name] = checkValue(o, String(raw), spec.name);
     }
   }
+  if (spec.positionals) {
+    out._ = positionals;
+    if (!out.help && positionals.length < spec.positionals.min) {
+      throw new UsageError(`'lico ${spec.name}' needs at least ${spec.positionals.min} ${spec.positionals.name}. See 'lico ${spec.name} --help'.`, spec.name);
+    }
+  }
   if (!out.help) {
     const missing = table.filter((o) => o.required && out[o.name] === undefined);
     if (missing.length > 0) {
@@ -229,6 +242,7 @@ export function formatCommandHelp(spec: CommandSpec): string {
       const part = o.value.kind === 'flag' ? `--${o.name}` : `--${o.name} ${o.valueName ?? '<value>'}`;
       return o.required ? part : `[${part}]`;
     })
+    .concat(spec.positionals ? [`<${spec.positionals.name}...>`] : [])
     .join(' ');
   const lines = [`Usage: lico ${spec.name} ${usage}`, '', spec.summary];
   if (spec.details) lines.push('', spec.details);

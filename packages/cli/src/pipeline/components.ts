@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createLicoObjective, UnknownNameError, type ForwardOptions, type ImageClassifier, type LicoObjective, type MappingNet } from '@lico/core';
 import * as backbones from '@lico/backbones';
 import * as datasets from '@lico/datasets';
+import { AUGMENT_CHOICES, MM_SIGN_CHOICES, OT_GRADIENT_CHOICES, PROMPT_VARIANT_CHOICES, TEMPERATURE_CHOICES } from '../args/command-specs';
 import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
 import { createMappingNet, createPromptLearner, createTemperature, createWordVectorEncoder, loadClipTextEncoder } from '@lico/text';
 
@@ -40,9 +41,23 @@ function namedLoaders(): Record<string, DatasetLoader> {
   return out;
 }
 
+/**
+ * `fashion-mnist-localisation`: `@lico/datasets`' synthetic localisation benchmark built from
+ * Fashion-MNIST (one item at a random position and scale on a 32×32 canvas with 4 distractor
+ * patches and noise; its silhouette is the mask). The training split draws its objects from
+ * Fashion-MNIST's training images, the test split from its test images; both are fixed (their own
+ * seeds), whatever the run's seed.
+ */
+export const LOCALISATION_BENCHMARK = {
+  name: 'fashion-mnist-localisation',
+  canvasSize: 32,
+  train: { count: 20000, seed: 1 },
+  test: { count: 2000, seed: 2 },
+} as const;
+
 /** Dataset names that can be loaded in this build. */
 export function availableDatasets(): string[] {
-  return [...Object.keys(namedLoaders()), 'folder:PATH', 'localisation:PATH'];
+  return [...Object.keys(namedLoaders()), LOCALISATION_BENCHMARK.name, 'folder:PATH', 'localisation:PATH'];
 }
 
 /**
@@ -61,6 +76,11 @@ export async function loadDataset(spec: string, split: 'train' | 'test', options
       ...(options.imageSize ? { size: options.imageSize } : {}),
       ...(options.channels ? { channels: options.channels } : {}),
     });
+  }
+  if (spec === LOCALISATION_BENCHMARK.name) {
+    const source = await loadDataset('fashion-mnist', split, options);
+    const part = LOCALISATION_BENCHMARK[split];
+    return datasets.createLocalisationBenchmark({ source, count: part.count, seed: part.seed, canvasSize: LOCALISATION_BENCHMARK.canvasSize });
   }
   const loaders = namedLoaders();
   const loader = loaders[spec];
@@ -176,8 +196,50 @@ export function withStepSeededDropout(net: MappingNet, dropout: number): Mapping
   };
 }
 
+/** An `--augment` value. */
+export type AugmentName = (typeof AUGMENT_CHOICES)[number];
+
+/** The training augmentation a name stands for, resolved for images of `imageShape`. */
+export interface ResolvedAugmentation {
+  /** The concrete name (`auto` resolved). */
+  readonly name: Exclude<AugmentName, 'auto'>;
+  readonly augmentation: datasets.Augmentation;
+}
+
+/**
+ * Resolves `--augment`: `crop` = random crop with 4-pixel zero padding, `crop-flip` adds a random
+ * horizontal flip, `crop-flip-noise` adds Gaussian noise of std 0.1 in normalised space (the
+ * authors' limited-label setting). `auto` (the spec): crop-flip for 32×32 images, crop for 28×28,
+ * none for other sizes.
+ */
+export function resolveAugmentation(name: string, imageShape: readonly [number, number, number]): ResolvedAugmentation {
+  if (!(AUGMENT_CHOICES as readonly string[]).includes(name)) throw new UnknownNameError('augmentation', name, AUGMENT_CHOICES);
+  const [h, w] = imageShape;
+  const concrete: Exclude<AugmentName, 'auto'> =
+    name !== 'auto' ? (name as Exclude<AugmentName, 'auto'>) : h === 32 && w === 32 ? 'crop-flip' : h === 28 && w === 28 ? 'crop' : 'none';
+  const table: Record<Exclude<AugmentName, 'auto'>, datasets.Augmentation> = {
+    none: {},
+    crop: { cropPadding: 4, padMode: 'zero' },
+    'crop-flip': { cropPadding: 4, padMode: 'zero', flip: true },
+    'crop-flip-noise': { cropPadding: 4, padMode: 'zero', flip: true, noiseStd: 0.1 },
+  };
+  return { name: concrete, augmentation: table[concrete] };
+}
+
+/** The method's named choices on the text side (defaults = the spec). */
+export interface MethodChoices {
+  /** Sign of the distances in the MM softmax: `minus` (spec) or `plus` (the authors' code). */
+  readonly mmSign?: (typeof MM_SIGN_CHOICES)[number];
+  /** `divisor` (`d/τ`, spec) or `clip-scale` (`d·exp(τ)`, CLIP). */
+  readonly temperature?: (typeof TEMPERATURE_CHOICES)[number];
+  /** What L_OT passes back: `detached-plan` (spec), `differentiable-plan`, `none` (the authors' `no_grad`). */
+  readonly otGradient?: (typeof OT_GRADIENT_CHOICES)[number];
+  /** `roll` (variant r = context rolled by r, spec), `shift-one` (the authors' corrected code), `class-specific` contexts. */
+  readonly promptVariants?: (typeof PROMPT_VARIANT_CHOICES)[number];
+}
+
 /** Options of {@link createObjective}. */
-export interface ObjectiveOptions {
+export interface ObjectiveOptions extends MethodChoices {
   readonly mode: 'baseline' | 'lico';
   /** `'word-vectors'`, `'clip'` (needs a directory) or `'clip:DIR'`. */
   readonly text: string;
@@ -216,7 +278,16 @@ export async function createObjective(options: ObjectiveOptions): Promise<BuiltO
   } else {
     throw new UnknownNameError('text encoder', options.text, ['word-vectors', 'clip:DIR']);
   }
-  const promptLearner = createPromptLearner({ encoder, classNames: options.classNames, seed: options.seed, ...(options.numContext ? { numContext: options.numContext } : {}) });
+  const variants = options.promptVariants ?? 'roll';
+  if (!(PROMPT_VARIANT_CHOICES as readonly string[]).includes(variants)) throw new UnknownNameError('prompt variants', variants, PROMPT_VARIANT_CHOICES);
+  const promptLearner = createPromptLearner({
+    encoder,
+    classNames: options.classNames,
+    seed: options.seed,
+    ...(options.numContext ? { numContext: options.numContext } : {}),
+    variants: variants === 'shift-one' ? 'shift-one' : 'rotate',
+    classSpecificContext: variants === 'class-specific',
+  });
   const mappingNet = withStepSeededDropout(createMappingNet({ inputDim: promptLearner.outputDim, outputDim: options.positions, seed: options.seed }), 0.5);
   const temperature = createTemperature();
   const objective = createLicoObjective({
@@ -224,8 +295,9 @@ export async function createObjective(options: ObjectiveOptions): Promise<BuiltO
     promptLearner,
     mappingNet,
     temperature,
-    mm: createManifoldMatchingLoss(),
-    ot: createOptimalTransportLoss(),
+    // A weight of 0 leaves the term out (MM only / OT only ablations).
+    mm: options.alpha > 0 ? createManifoldMatchingLoss({ sign: (options.mmSign ?? 'minus') === 'plus' ? 'positive' : 'negative', temperatureMode: options.temperature ?? 'divisor' }) : null,
+    ot: options.beta > 0 ? createOptimalTransportLoss({ gradient: options.otGradient ?? 'detached-plan' }) : null,
     alpha: options.alpha,
     beta: options.beta,
   });

@@ -32,6 +32,8 @@ export interface EvaluateRunOptions extends RunEnvironmentOptions {
   readonly out?: string;
   /** Accuracy already measured on the same images with the same weights (skips that pass). */
   readonly knownAccuracy?: { readonly accuracy: number; readonly count: number };
+  /** RISE masks per image (default 1000). */
+  readonly riseMasks?: number;
 }
 
 /** Top-1 accuracy of `model` over `dataset`, with a progress bar. */
@@ -66,12 +68,32 @@ function meanCurve(curves: readonly (readonly number[])[]): number[] {
   return out;
 }
 
-/** Insertion/deletion per interpreter on the first `count` images of `dataset`. */
+/** A dataset with ground-truth masks (`@lico/datasets`' `LocalisationDataset`). */
+interface WithMasks {
+  batchMasks(indices: ArrayLike<number>): Uint8Array;
+}
+
+function hasMasks(dataset: CliDataset): dataset is CliDataset & WithMasks {
+  return typeof (dataset as Partial<WithMasks>).batchMasks === 'function';
+}
+
+/** What {@link saliencyMetrics} measures per interpreter. */
+export interface SaliencyMetricsResult {
+  readonly saliency: Record<string, SaliencyRecord>;
+  /** Pointing game and energy in the mask, when the dataset has masks. */
+  readonly localisation?: Record<string, LocalisationRecord>;
+}
+
+/**
+ * Insertion/deletion per interpreter on the first `count` images of `dataset`, and, when the
+ * dataset has ground-truth masks, the pointing game and the energy in the mask of the same maps
+ * (each interpreter explains the images once).
+ */
 export async function saliencyMetrics(
   model: ImageClassifier,
   dataset: CliDataset,
-  options: { interpreters: readonly string[]; count: number; stepSize: number; seed: number; io: CliIo | null },
-): Promise<Record<string, SaliencyRecord>> {
+  options: { interpreters: readonly string[]; count: number; stepSize: number; seed: number; io: CliIo | null; riseMasks?: number },
+): Promise<SaliencyMetricsResult> {
   const count = Math.min(options.count, dataset.size);
   const out: Record<string, SaliencyRecord> = {};
   const iterator = dataset.batches({ batchSize: count, seed: 0, shuffle: false, augment: false })[Symbol.asyncIterator]();
@@ -80,11 +102,14 @@ export async function saliencyMetrics(
   if (first.done) throw new ConfigError(`The dataset '${dataset.name}' is empty.`);
   const batch = first.value;
   const labels = Array.from(await batch.labels.data());
+  const [, h, w] = batch.images.shape;
+  const masks = hasMasks(dataset) ? tf.tensor3d(Float32Array.from(dataset.batchMasks(batch.indices)), [count, h, w]) : null;
+  const localisation: Record<string, LocalisationRecord> = {};
   try {
     const bar = options.io ? createProgressBar({ total: options.interpreters.length, label: `saliency (${count} images)`, unit: 'method', stream: progressStream(options.io) }) : null;
     for (const name of options.interpreters) {
       const t0 = performance.now();
-      const interpreter = interpreterByName(name, options.seed);
+      const interpreter = interpreterByName(name, options.seed, options.riseMasks ? { riseMasks: options.riseMasks } : {});
       const saliency = await interpreter.explain(model, batch.images, { targets: labels });
       try {
         const r = await insertionDeletion(model, batch.images, saliency, { preset: 'rise', targets: labels, stepSize: options.stepSize });
@@ -97,6 +122,16 @@ export async function saliencyMetrics(
           numImages: count,
           seconds: (performance.now() - t0) / 1000,
         };
+        if (masks) {
+          const { hits, energy } = await localisationScores(saliency, masks);
+          const scored = hits.filter((x): x is boolean => x !== null);
+          const finite = energy.filter((x) => Number.isFinite(x));
+          localisation[name] = {
+            pointingGame: scored.length ? scored.filter(Boolean).length / scored.length : Number.NaN,
+            energyInMask: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN,
+            numImages: count,
+          };
+        }
       } finally {
         saliency.dispose();
       }
@@ -104,54 +139,9 @@ export async function saliencyMetrics(
     }
     bar?.done();
   } finally {
-    tf.dispose([batch.images, batch.labels]);
+    tf.dispose([batch.images, batch.labels, ...(masks ? [masks] : [])]);
   }
-  return out;
-}
-
-/** A dataset with ground-truth masks (`@lico/datasets`' `LocalisationDataset`). */
-interface WithMasks {
-  batchMasks(indices: ArrayLike<number>): Uint8Array;
-}
-
-/** Pointing game and energy in the mask per interpreter on the first `count` images. */
-export async function localisationMetrics(
-  model: ImageClassifier,
-  dataset: CliDataset & WithMasks,
-  options: { interpreters: readonly string[]; count: number; seed: number },
-): Promise<Record<string, LocalisationRecord>> {
-  const count = Math.min(options.count, dataset.size);
-  const iterator = dataset.batches({ batchSize: count, seed: 0, shuffle: false, augment: false })[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  await iterator.return?.();
-  if (first.done) throw new ConfigError(`The dataset '${dataset.name}' is empty.`);
-  const batch = first.value;
-  const [, h, w] = batch.images.shape;
-  const masks = tf.tensor3d(dataset.batchMasks(batch.indices), [count, h, w], 'int32');
-  const labels = Array.from(await batch.labels.data());
-  const out: Record<string, LocalisationRecord> = {};
-  try {
-    for (const name of options.interpreters) {
-      const saliency = await interpreterByName(name, options.seed).explain(model, batch.images, { targets: labels });
-      try {
-        const masksF = tf.cast(masks, 'float32') as tf.Tensor3D;
-        const { hits, energy } = await localisationScores(saliency, masksF);
-        masksF.dispose();
-        const scored = hits.filter((x): x is boolean => x !== null);
-        const finite = energy.filter((x) => Number.isFinite(x));
-        out[name] = {
-          pointingGame: scored.length ? scored.filter(Boolean).length / scored.length : Number.NaN,
-          energyInMask: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN,
-          numImages: count,
-        };
-      } finally {
-        saliency.dispose();
-      }
-    }
-  } finally {
-    tf.dispose([batch.images, batch.labels, masks]);
-  }
-  return out;
+  return masks ? { saliency: out, localisation } : { saliency: out };
 }
 
 /** The insertion/deletion protocol the CLI applies (recorded with every evaluation). */
@@ -192,17 +182,14 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
       options.knownAccuracy && options.knownAccuracy.count === test.size
         ? options.knownAccuracy
         : await accuracyOf(model, test, options.batchSize, options.quiet ? null : io);
-    const saliency = await saliencyMetrics(model, full, {
+    const { saliency, localisation } = await saliencyMetrics(model, full, {
       interpreters: options.interpreters,
       count: options.saliencyImages,
       stepSize: options.stepSize,
       seed: options.seed,
       io: options.quiet ? null : io,
+      ...(options.riseMasks ? { riseMasks: options.riseMasks } : {}),
     });
-    const localisation =
-      'batchMasks' in full && typeof (full as Partial<WithMasks>).batchMasks === 'function'
-        ? await localisationMetrics(model, full as CliDataset & WithMasks, { interpreters: options.interpreters, count: options.saliencyImages, seed: options.seed })
-        : undefined;
     const evaluation: EvaluationResults = {
       schema: 'lico.evaluation/1',
       model: dir,

@@ -96,3 +96,19 @@ export async function preciseBatchNorm(model: ImageClassifier, dataset: Dataset,
     tf.dispose(sums);
   }
 }
+
+/**
+ * Runs `f` with precise-BN statistics from `dataset` in place and puts the model's moving
+ * statistics back afterwards (also when `f` throws), so training continues exactly as without it.
+ */
+export async function withPreciseBatchNorm<T>(model: ImageClassifier, dataset: Dataset, options: PreciseBatchNormOptions, f: () => Promise<T>): Promise<T> {
+  const vars = model.nonTrainableVariables();
+  const saved = vars.map((v) => tf.keep(tf.clone(v)));
+  try {
+    await preciseBatchNorm(model, dataset, options);
+    return await f();
+  } finally {
+    vars.forEach((v, i) => v.assign(saved[i]!));
+    tf.dispose(saved);
+  }
+}

@@ -96,7 +96,7 @@ export async function quickstartRun(options: QuickstartOptions, io: CliIo, signa
     seed,
     backend: backendName,
     download: true,
-    augment: false,
+    augment: 'none',
     quiet,
     backendChoice,
     ...(options.threads ? { threads: options.threads } : {}),

@@ -9,12 +9,13 @@ import { useBackend, type BackendChoice } from '@lico/backends';
 import type { CliIo } from '../run-cli';
 import { InterruptedError } from '../run-cli';
 import type { EpochRecord, TrainResults } from '../results/results-schema';
-import { createBackbone, createObjective, featurePositions, firstSamples, labelledSubset, loadDataset } from './components';
-import { preciseBatchNorm, type PreciseBatchNormResult } from './precise-batch-norm';
+import { createBackbone, createObjective, featurePositions, firstSamples, loadDataset, resolveAugmentation, type MethodChoices } from './components';
+import * as datasets from '@lico/datasets';
+import { preciseBatchNorm, withPreciseBatchNorm, type PreciseBatchNormResult } from './precise-batch-norm';
 import { packageVersions } from './versions';
 
 /** Everything that defines a training run. */
-export interface TrainRunOptions {
+export interface TrainRunOptions extends MethodChoices {
   readonly dataset: string;
   readonly backbone: string;
   readonly text: string;
@@ -31,8 +32,15 @@ export interface TrainRunOptions {
   /** EMA decay of the evaluated weights, or null for none. */
   readonly ema: number | null;
   readonly weightDecay: number;
-  /** Training augmentation of the dataset on (default true; Fashion-MNIST has none by default). */
-  readonly augment?: boolean;
+  /** Training augmentation: `auto` (default: the spec's for the image size), `none`, `crop`, `crop-flip`, `crop-flip-noise`. */
+  readonly augment?: string;
+  /** Learnable context vectors `M` (default 12). */
+  readonly context?: number;
+  /**
+   * Size of a class-balanced validation split drawn from the training split, disjoint from the
+   * labelled images (default 0: none); its accuracy is recorded after every epoch.
+   */
+  readonly validation?: number;
   readonly dataDir?: string;
   /** Allow downloading the dataset into the cache. */
   readonly download?: boolean;
@@ -47,10 +55,15 @@ export interface TrainRunOptions {
   readonly command?: string;
   /** Extra text for the "how to resume" message (default: the same command with --resume). */
   readonly resumeHint?: string;
+  /** Called after every epoch with its record (e.g. a study's progress bar). */
+  readonly onEpochEnd?: (record: EpochRecord) => void;
 }
 
 /** Options that must match between a run and its resumption. */
-const IDENTITY_KEYS = ['dataset', 'backbone', 'text', 'mode', 'labels', 'epochs', 'batchSize', 'lr', 'alpha', 'beta', 'seed', 'ema', 'weightDecay', 'augment'] as const;
+const IDENTITY_KEYS = [
+  'dataset', 'backbone', 'text', 'mode', 'labels', 'epochs', 'batchSize', 'lr', 'alpha', 'beta', 'seed', 'ema', 'weightDecay', 'augment',
+  'context', 'validation', 'mmSign', 'temperature', 'otGradient', 'promptVariants',
+] as const;
 
 function identityOf(o: TrainRunOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -82,6 +95,7 @@ function toEpochRecord(m: EpochMetrics): EpochRecord {
     terms: { ce: m.train.ce, mm: m.train.mm, ot: m.train.ot },
     trainAccuracy: m.train.accuracy,
     steps: m.steps,
+    ...(m.validation ? { validationAccuracy: m.validation.accuracy, validationLoss: m.validation.ce } : {}),
   };
 }
 
@@ -126,11 +140,25 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
   const backend = options.backendChoice ?? await useBackend(options.backend, { log: options.quiet ? false : say, ...(options.threads ? { threads: options.threads } : {}) });
   const dataOptions = { ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.download !== undefined ? { download: options.download } : {}) };
   const fullTrain = await loadDataset(options.dataset, 'train', dataOptions);
-  const train = labelledSubset(fullTrain, options.labels, options.seed);
-  const test = firstSamples(await loadDataset(options.dataset, 'test', dataOptions), options.evalSize);
   const classNames = fullTrain.classNames;
   const imageShape = fullTrain.imageShape;
-  say(`lico: ${options.mode} on ${fullTrain.name}: ${train.size} training images, ${test.size} test images, ${classNames.length} classes.`);
+  const validationSize = options.validation ?? 0;
+  const augment = resolveAugmentation(options.augment ?? 'auto', imageShape);
+  let train: datasets.LicoDataset = fullTrain;
+  let validation: datasets.LicoDataset | undefined;
+  if (options.labels !== 'all' || validationSize > 0) {
+    const labels = options.labels === 'all' ? fullTrain.size - validationSize : options.labels;
+    if (labels <= 0) throw new ConfigError(`--validation ${validationSize} leaves no training images of the ${fullTrain.size} in '${options.dataset}'.`);
+    const split = datasets.limitedLabels(fullTrain, { labelsTotal: labels, seed: options.seed, validation: validationSize });
+    train = split.labelled;
+    validation = split.validation;
+  }
+  train = train.withAugmentation(augment.augmentation);
+  const test = firstSamples(await loadDataset(options.dataset, 'test', dataOptions), options.evalSize);
+  say(
+    `lico: ${options.mode} on ${fullTrain.name}: ${train.size} training images (augmentation ${augment.name})` +
+      `${validation ? `, ${validation.size} validation images` : ''}, ${test.size} test images, ${classNames.length} classes.`,
+  );
 
   let model: ImageClassifier | undefined;
   let built: Awaited<ReturnType<typeof createObjective>> | undefined;
@@ -147,6 +175,11 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
       alpha: options.alpha,
       beta: options.beta,
       seed: options.seed,
+      ...(options.context !== undefined ? { numContext: options.context } : {}),
+      ...(options.mmSign ? { mmSign: options.mmSign } : {}),
+      ...(options.temperature ? { temperature: options.temperature } : {}),
+      ...(options.otGradient ? { otGradient: options.otGradient } : {}),
+      ...(options.promptVariants ? { promptVariants: options.promptVariants } : {}),
     });
     trainer = createTrainer({
       model,
@@ -164,10 +197,22 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
     }
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) trainer.requestStop();
+    const activeTrainer = trainer;
+    const activeModel = model;
+    // Validation sees the weights as the final evaluation will: precise-BN statistics without an
+    // EMA (the moving averages of decay 0.999 are mostly their initial values early on), restored
+    // afterwards so the run is the same with or without validation.
+    const validate = validation
+      ? options.ema === null
+        ? () => withPreciseBatchNorm(activeModel, train, { batches: 20, batchSize: options.batchSize, seed: options.seed }, () => activeTrainer.evaluate(validation, { batchSize: 500 }))
+        : () => activeTrainer.evaluate(validation, { batchSize: 500 })
+      : undefined;
     const fit = await trainer.fit(train, {
       epochs: options.epochs,
       batchSize: options.batchSize,
-      augment: options.augment ?? true,
+      augment: augment.name !== 'none',
+      ...(validate ? { validate } : {}),
+      ...(options.onEpochEnd ? { onEpochEnd: (m: EpochMetrics) => options.onEpochEnd!(toEpochRecord(m)) } : {}),
       checkpoint: { dir: paths.checkpoint },
       progress: options.quiet ? false : progressStream(io),
     });
@@ -209,7 +254,19 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
         batchSize: options.batchSize,
         seed: options.seed,
         learningRate: options.lr,
-        augment: options.augment ?? true,
+        augment: { name: augment.name, requested: options.augment ?? 'auto', ...augment.augmentation },
+        validation: validation ? { size: validation.size, source: 'class-balanced, from the training split, disjoint from the labelled images (seeded)', batchNorm: options.ema === null ? 'precise BN from 20 training batches, restored after' : 'EMA weights' } : null,
+        method: {
+          mmSign: options.mmSign ?? 'minus',
+          temperature: options.temperature ?? 'divisor',
+          otGradient: options.otGradient ?? 'detached-plan',
+          promptVariants: options.promptVariants ?? 'roll',
+          context: options.context ?? 12,
+          alpha: options.alpha,
+          beta: options.beta,
+          weightDecay: options.weightDecay,
+          ema: options.ema,
+        },
         evalSize: options.evalSize,
         batchNormStatistics: batchNorm ?? 'the EMA of the weights and moving statistics',
         trainer: trainer.config,

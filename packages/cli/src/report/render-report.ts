@@ -25,7 +25,8 @@ export interface ReportInput {
   readonly subtitle?: string;
 }
 
-const CSS = `
+/** The stylesheet of lico's HTML pages. */
+export const REPORT_CSS = `
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -200,7 +201,7 @@ export function renderReport(input: ReportInput): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title><style>${CSS}</style></head>
+<title>${escapeHtml(input.title)}</title><style>${REPORT_CSS}</style></head>
 <body>
 ${body}
 </body></html>

@@ -16,6 +16,10 @@ export interface EpochRecord {
   readonly steps: number;
   /** Wall time of the epoch, when known (not across a resume). */
   readonly seconds?: number;
+  /** Accuracy on the held-out validation split after the epoch (runs with `--validation`). */
+  readonly validationAccuracy?: number;
+  /** Mean cross-entropy on the validation split after the epoch. */
+  readonly validationLoss?: number;
 }
 
 /** What `lico train` records in `DIR/results.json`. */

@@ -123,6 +123,21 @@ describe('createTrainer', () => {
     }
     expect(resultA.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
     expect(resultA.history[2]!.validation!.count).toBe(9);
+    // A custom validate() replaces the dataset pass; its result is recorded per epoch, the run is unchanged.
+    const v = makeRun();
+    const calls: number[] = [];
+    const resultV = await v.trainer.fit(train, {
+      epochs: 3,
+      batchSize: 6,
+      validate: async (epoch) => {
+        calls.push(epoch);
+        return { ce: epoch, accuracy: 0.5, count: 7 };
+      },
+    });
+    expect(calls).toEqual([0, 1, 2]);
+    expect(resultV.history.map((h) => h.validation)).toEqual([0, 1, 2].map((e) => ({ ce: e, accuracy: 0.5, count: 7 })));
+    expect(snapshot(v.trainer)).toEqual(finalA);
+    v.dispose();
     // The learning rates follow the schedule: warm-up then lr0*cos(7πk/16K) over the remaining 10 steps.
     expect(stepsA[0]!.learningRate).toBeCloseTo(0.025, 12);
     expect(stepsA[7]!.learningRate).toBeCloseTo(0.05 * Math.cos((7 * Math.PI * 5) / (16 * 10)), 12);

@@ -69,6 +69,12 @@ export interface FitOptions {
   readonly batchSize: number;
   /** Evaluated after every epoch (with the EMA weights when the trainer has an EMA). */
   readonly validation?: Dataset;
+  /**
+   * A custom validation run after every epoch instead of `validation` (e.g. with recomputed
+   * batch-norm statistics); its result is recorded in the epoch's metrics. It must leave the
+   * model's variables as it found them, or the run depends on it.
+   */
+  readonly validate?: (epoch: number) => Promise<EvaluationMetrics>;
   /** Training augmentation of the dataset (default true). */
   readonly augment?: boolean;
   /** Drop a last incomplete batch (default false). */
@@ -375,7 +381,11 @@ export function createTrainer(options: TrainerOptions): Trainer {
       }
       bar?.done();
       if (sums.steps !== perEpoch) throw new ConfigError(`The dataset delivered ${sums.steps} batches in epoch ${epoch}, numBatches says ${perEpoch}.`);
-      const validation = opts.validation ? await evaluate(opts.validation, { batchSize: opts.validationBatchSize ?? batchSize }) : null;
+      const validation = opts.validate
+        ? await opts.validate(epoch)
+        : opts.validation
+          ? await evaluate(opts.validation, { batchSize: opts.validationBatchSize ?? batchSize })
+          : null;
       const c = sums.count;
       const metrics: EpochMetrics = {
         epoch,
