@@ -4,8 +4,8 @@
 // epoch E* = the first epoch e after which s never rises more than 0.5 points above s_e for the
 // rest of the pilot. Prints each E*, and E = the largest, rounded up to a multiple of 5.
 //
-//   node tools/study/plateau.mjs DIR... [--window 5] [--delta 0.005]
-import { readFileSync } from 'node:fs';
+//   node tools/study/plateau.mjs DIR|results.json... [--window 5] [--delta 0.005]
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -24,7 +24,7 @@ if (args.length === 0) {
 }
 const out = [];
 for (const dir of args) {
-  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  const results = JSON.parse(readFileSync(statSync(dir).isDirectory() ? join(dir, 'results.json') : dir, 'utf8'));
   const curve = results.history.map((h) => h.validationAccuracy);
   if (curve.some((v) => typeof v !== 'number')) throw new Error(`${dir}: the run has no validation accuracy per epoch (train it with --validation N).`);
   const smooth = curve.map((_, e) => {

@@ -42,6 +42,7 @@ export const TRAIN_RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', valueName: '<name>', description: 'baseline = cross-entropy only; lico = CE + alpha*MM + beta*OT.', value: { kind: 'choice', choices: MODE_NAMES }, default: 'lico' },
   { name: 'labels', valueName: '<n>', description: 'Number of labelled training images (a class-balanced, seeded subset).', value: { kind: 'integer', min: 1, words: ['all'] }, default: 'all' },
   { name: 'validation', valueName: '<n>', description: 'Class-balanced validation images held out of the training split (disjoint from the labelled ones); accuracy on them is recorded after every epoch.', value: { kind: 'integer', min: 0 }, default: '0' },
+  { name: 'validate-every', valueName: '<k>', description: 'With --validation: measure it after every k-th epoch and after the last.', value: { kind: 'integer', min: 1 }, default: '1' },
   { name: 'epochs', valueName: '<n>', description: 'Training epochs.', value: { kind: 'integer', min: 1 }, default: '1' },
   { name: 'batch-size', valueName: '<n>', description: 'Images per step.', value: { kind: 'integer', min: 1 }, default: '64' },
   { name: 'lr', valueName: '<x>', description: 'Initial learning rate (cosine decay per step).', value: { kind: 'number', min: 0, exclusiveMin: true }, default: '0.03' },

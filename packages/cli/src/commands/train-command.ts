@@ -10,7 +10,7 @@ import { optionalString, resolveThreads, shellQuote } from './common';
 /** The fields of a training run that {@link TRAIN_RUN_OPTIONS} parse (one mapping for `lico train` and the arms of `lico study`). */
 export type RunDefinition = Pick<
   TrainRunOptions,
-  'backbone' | 'text' | 'mode' | 'labels' | 'validation' | 'epochs' | 'batchSize' | 'lr' | 'alpha' | 'beta' | 'weightDecay' | 'ema' | 'augment' | 'context' | keyof MethodChoices
+  'backbone' | 'text' | 'mode' | 'labels' | 'validation' | 'validateEvery' | 'epochs' | 'batchSize' | 'lr' | 'alpha' | 'beta' | 'weightDecay' | 'ema' | 'augment' | 'context' | keyof MethodChoices
 >;
 
 /** Maps parsed run options (`--backbone`, `--mm-sign`, …) to a {@link RunDefinition}. */
@@ -21,6 +21,7 @@ export function runDefinitionOf(o: ParsedOptions): RunDefinition {
     mode: o.mode as 'baseline' | 'lico',
     labels: o.labels as number | 'all',
     validation: o.validation as number,
+    validateEvery: o['validate-every'] as number,
     epochs: o.epochs as number,
     batchSize: o['batch-size'] as number,
     lr: o.lr as number,

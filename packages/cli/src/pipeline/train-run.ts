@@ -41,6 +41,8 @@ export interface TrainRunOptions extends MethodChoices {
    * labelled images (default 0: none); its accuracy is recorded after every epoch.
    */
   readonly validation?: number;
+  /** Measure the validation split after every k-th epoch and after the last (default 1). */
+  readonly validateEvery?: number;
   readonly dataDir?: string;
   /** Allow downloading the dataset into the cache. */
   readonly download?: boolean;
@@ -62,7 +64,7 @@ export interface TrainRunOptions extends MethodChoices {
 /** Options that must match between a run and its resumption. */
 const IDENTITY_KEYS = [
   'dataset', 'backbone', 'text', 'mode', 'labels', 'epochs', 'batchSize', 'lr', 'alpha', 'beta', 'seed', 'ema', 'weightDecay', 'augment',
-  'context', 'validation', 'mmSign', 'temperature', 'otGradient', 'promptVariants',
+  'context', 'validation', 'validateEvery', 'mmSign', 'temperature', 'otGradient', 'promptVariants',
 ] as const;
 
 function identityOf(o: TrainRunOptions): Record<string, unknown> {
@@ -202,11 +204,13 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
     // Validation sees the weights as the final evaluation will: precise-BN statistics without an
     // EMA (the moving averages of decay 0.999 are mostly their initial values early on), restored
     // afterwards so the run is the same with or without validation.
-    const validate = validation
+    const every = options.validateEvery ?? 1;
+    const measure = validation
       ? options.ema === null
         ? () => withPreciseBatchNorm(activeModel, train, { batches: 20, batchSize: options.batchSize, seed: options.seed }, () => activeTrainer.evaluate(validation, { batchSize: 500 }))
         : () => activeTrainer.evaluate(validation, { batchSize: 500 })
       : undefined;
+    const validate = measure ? (epoch: number) => ((epoch + 1) % every === 0 || epoch + 1 === options.epochs ? measure() : Promise.resolve(null)) : undefined;
     const fit = await trainer.fit(train, {
       epochs: options.epochs,
       batchSize: options.batchSize,
@@ -255,7 +259,7 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
         seed: options.seed,
         learningRate: options.lr,
         augment: { name: augment.name, requested: options.augment ?? 'auto', ...augment.augmentation },
-        validation: validation ? { size: validation.size, source: 'class-balanced, from the training split, disjoint from the labelled images (seeded)', batchNorm: options.ema === null ? 'precise BN from 20 training batches, restored after' : 'EMA weights' } : null,
+        validation: validation ? { size: validation.size, every: options.validateEvery ?? 1, source: 'class-balanced, from the training split, disjoint from the labelled images (seeded)', batchNorm: options.ema === null ? 'precise BN from 20 training batches, restored after' : 'EMA weights' } : null,
         method: {
           mmSign: options.mmSign ?? 'minus',
           temperature: options.temperature ?? 'divisor',

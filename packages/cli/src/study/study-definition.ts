@@ -12,7 +12,7 @@ import { DATASET_NAMES, INTERPRETER_NAMES, TRAIN_RUN_OPTIONS } from '../args/com
 import { checkValue, describeValues, type OptionSpec } from '../args/options';
 
 /** Options an arm may not change: the arms of one seed share the labelled subset, batch order and initialisation. */
-export const PAIRING_OPTIONS = ['backbone', 'labels', 'validation', 'epochs', 'batch-size'] as const;
+export const PAIRING_OPTIONS = ['backbone', 'labels', 'validation', 'validate-every', 'epochs', 'batch-size'] as const;
 
 /** The evaluation protocol of every run of a study. */
 export interface StudyEvaluation {

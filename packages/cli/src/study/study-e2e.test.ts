@@ -64,6 +64,7 @@ describe('lico study', () => {
     const run = w.runs[0]!;
     expect(Object.keys(run.metrics).sort()).toEqual(['accuracy', 'deletion.gradCam', 'deletion.rise', 'insertion.gradCam', 'insertion.rise', 'validationAccuracy']);
     expect(run.validationCurve).toHaveLength(2);
+    expect(run.validationEpochs).toEqual([1, 2]);
     const d = w.paired.authors!.accuracy!;
     const byId = new Map(w.runs.map((r) => [r.id, r.metrics.accuracy!]));
     expect(d.mean).toBeCloseTo((byId.get('authors/seed-0')! - byId.get('base/seed-0')! + byId.get('authors/seed-1')! - byId.get('base/seed-1')!) / 2, 12);
@@ -106,16 +107,18 @@ describe('lico study', () => {
     expect(check.text).toContain('deletion AUC (rise) (lower is better)');
   });
 
-  it('lico train --validation records the curve and leaves the trained weights exactly as without it', async () => {
+  it('lico train --validation (--validate-every) records the curve and leaves the trained weights exactly as without it', async () => {
     const args = ['train', '--dataset', 'fashion-mnist', '--backbone', 'wrn-10-1', '--labels', '40', '--epochs', '2', '--batch-size', '8', '--eval-size', '40', ...COMMON];
-    const [plain, validated] = await Promise.all([lico([...args, '--out', join(root, 'plain')]), lico([...args, '--validation', '30', '--out', join(root, 'validated')])]);
+    const [plain, validated] = await Promise.all([lico([...args, '--out', join(root, 'plain')]), lico([...args, '--validation', '30', '--validate-every', '2', '--out', join(root, 'validated')])]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(validated.code, validated.stderr).toBe(0);
     const weights = (dir: string) => readFileSync(join(root, dir, 'model', 'weights.bin'));
     expect(weights('validated').equals(weights('plain'))).toBe(true);
     const history = (JSON.parse(readFileSync(join(root, 'validated', 'results.json'), 'utf8')) as { history: { validationAccuracy?: number }[] }).history;
     expect(history).toHaveLength(2);
-    for (const h of history) expect(h.validationAccuracy! * 30).toBeCloseTo(Math.round(h.validationAccuracy! * 30), 9); // k of 30 images
+    expect(history[0]!.validationAccuracy).toBeUndefined(); // --validate-every 2: after epoch 2 only
+    const v = history[1]!.validationAccuracy!;
+    expect(v * 30).toBeCloseTo(Math.round(v * 30), 9); // k of 30 images
   });
 
   it('bad input: exit 2 with a message, nothing written', async () => {

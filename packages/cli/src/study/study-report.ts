@@ -8,7 +8,7 @@ import { escapeHtml } from '../report/escape-html';
 import { REPORT_CSS } from '../report/render-report';
 import { PLOT_PALETTE, svgLinePlot } from '../report/svg-line-plot';
 import type { PairedDifference } from './statistics';
-import type { MetricInfo, StudyResults } from './study-results';
+import type { MetricInfo, StudyResults, StudyRunRecord } from './study-results';
 
 function num(v: number | null | undefined, digits = 4): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—';
@@ -78,6 +78,11 @@ function table(results: StudyResults): string {
   return `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The epochs a run's validation curve was measured after (every epoch for records without them). */
+function epochsOf(r: StudyRunRecord): number[] {
+  return r.validationEpochs ? [...r.validationEpochs] : r.validationCurve!.map((_, e) => e + 1);
+}
+
 function curves(results: StudyResults): string {
   const plots: string[] = [];
   const series = results.definition.arms.flatMap((arm) => {
@@ -85,14 +90,14 @@ function curves(results: StudyResults): string {
     if (runs.length === 0) return [];
     const len = Math.min(...runs.map((r) => r.validationCurve!.length));
     const y = Array.from({ length: len }, (_, e) => runs.reduce((a, r) => a + r.validationCurve![e]!, 0) / runs.length);
-    return [{ label: `${arm.name} (${runs.length} seeds)`, x: y.map((_, e) => e + 1), y }];
+    return [{ label: `${arm.name} (${runs.length} seeds)`, x: y.map((_, e) => epochsOf(runs[0]!)[e]!), y }];
   });
   if (series.length > 0) plots.push(svgLinePlot(series, { title: 'validation accuracy (mean over seeds)', xLabel: 'epoch', yLabel: 'accuracy', width: 520, height: 300 }));
   const baseRuns = results.runs.filter((r) => r.arm === results.definition.baseline && r.validationCurve?.length);
   if (baseRuns.length > 0) {
     plots.push(
       svgLinePlot(
-        baseRuns.map((r) => ({ label: `seed ${r.seed}`, x: r.validationCurve!.map((_, e) => e + 1), y: [...r.validationCurve!] })),
+        baseRuns.map((r) => ({ label: `seed ${r.seed}`, x: epochsOf(r), y: [...r.validationCurve!] })),
         { title: `validation accuracy of the baseline arm, per seed`, xLabel: 'epoch', yLabel: 'accuracy', width: 520, height: 300 },
       ),
     );

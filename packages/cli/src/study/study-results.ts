@@ -17,8 +17,10 @@ export interface StudyRunRecord {
   readonly status: 'done' | 'pending';
   /** Metric key → value (see {@link metricCatalogue}). Empty while pending. */
   readonly metrics: Readonly<Record<string, number>>;
-  /** Validation accuracy after each epoch (runs with a validation split). */
+  /** Validation accuracy after the epochs in `validationEpochs` (runs with a validation split). */
   readonly validationCurve?: readonly number[];
+  /** The (1-based) epochs `validationCurve` was measured after. */
+  readonly validationEpochs?: readonly number[];
   /** Training loss (total) per epoch. */
   readonly lossCurve?: readonly number[];
   /** Wall seconds of the invocations that trained and evaluated it (the finishing ones). */

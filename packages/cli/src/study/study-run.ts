@@ -82,7 +82,8 @@ function previousRecords(out: string, definition: StudyDefinition): Map<string, 
 
 function recordOf(run: PlannedRun, train: TrainResults, evaluation: EvaluationResults, seconds: { train: number; eval: number }): StudyRunRecord {
   const metrics: Record<string, number> = { accuracy: evaluation.accuracy };
-  const curve = train.history.map((h) => h.validationAccuracy).filter((v): v is number => v !== undefined);
+  const measured = train.history.filter((h) => h.validationAccuracy !== undefined);
+  const curve = measured.map((h) => h.validationAccuracy!);
   if (curve.length > 0) metrics.validationAccuracy = curve[curve.length - 1]!;
   for (const [name, s] of Object.entries(evaluation.saliency)) {
     metrics[`insertion.${name}`] = s.insertion;
@@ -98,7 +99,7 @@ function recordOf(run: PlannedRun, train: TrainResults, evaluation: EvaluationRe
     seed: run.seed,
     status: 'done',
     metrics,
-    ...(curve.length > 0 ? { validationCurve: curve } : {}),
+    ...(curve.length > 0 ? { validationCurve: curve, validationEpochs: measured.map((h) => h.epoch) } : {}),
     lossCurve: train.history.map((h) => h.loss),
     trainSeconds: seconds.train,
     evalSeconds: seconds.eval,

@@ -72,9 +72,9 @@ export interface FitOptions {
   /**
    * A custom validation run after every epoch instead of `validation` (e.g. with recomputed
    * batch-norm statistics); its result is recorded in the epoch's metrics. It must leave the
-   * model's variables as it found them, or the run depends on it.
+   * model's variables as it found them, or the run depends on it. Returning null skips the epoch.
    */
-  readonly validate?: (epoch: number) => Promise<EvaluationMetrics>;
+  readonly validate?: (epoch: number) => Promise<EvaluationMetrics | null>;
   /** Training augmentation of the dataset (default true). */
   readonly augment?: boolean;
   /** Drop a last incomplete batch (default false). */
