@@ -3,7 +3,7 @@
  * person runs it: train, Ctrl-C, resume (bitwise equal to an uninterrupted run), and the whole
  * quickstart at a tiny size with its report opened in headless Chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,38 @@ describe('lico train: Ctrl-C and --resume', () => {
     const none = await lico([...TRAIN, '--out', join(root, 'nothing'), '--resume']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('there is no checkpoint');
+  });
+
+  it('what a user can get wrong ends in a named error: outputs, label counts, divergence, a damaged checkpoint', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    const outFile = await lico([...TRAIN, '--out', file]);
+    expect(outFile.code).toBe(2);
+    expect(outFile.stderr).toContain(`--out ${file}: this is a file`);
+    const under = await lico([...TRAIN, '--out', join(file, 'run')]);
+    expect(under.code).toBe(2);
+    expect(under.stderr).toContain('is a file, so nothing can be created under it');
+    const reportDir = await lico(['report', '--run', root, '--out', root]);
+    expect(reportDir.code).toBe(2);
+    expect(reportDir.stderr).toContain('this is a directory; give a file name');
+    const labels = await lico(['train', '--dataset', 'fashion-mnist', '--labels', '70000', '--out', join(root, 'labels')]);
+    expect(labels.code).toBe(2);
+    expect(labels.stderr).toContain('--labels 70000 is more than the 60000 training images');
+    const diverged = join(root, 'diverged');
+    const lr = await lico([...TRAIN.map((x) => (x === '2' ? '1' : x)), '--lr', '1e30', '--out', diverged]);
+    expect(lr.code).toBe(1);
+    expect(lr.stderr).toMatch(/non-finite|NaN|diverged/); // the step that blew up, or the final check
+    expect(lr.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(join(diverged, 'results.json'))).toBe(false);
+    // A checkpoint without its weights file: resuming names the file.
+    const damaged = join(root, 'damaged');
+    const stopped = await lico([...TRAIN, '--out', damaged], /epoch 1\/2\s.*\b1\/5\b/);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    rmSync(join(damaged, 'checkpoint', 'weights', 'weights.bin'));
+    const resumed = await lico([...TRAIN, '--out', damaged, '--resume']);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain("its weight file 'weights.bin' cannot be read (ENOENT)");
+    expect(resumed.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('usage errors exit with code 2 and list the valid choices', async () => {

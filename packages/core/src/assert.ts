@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, Tensor } from '@tensorflow/tfjs-core';
 import { ConfigError, DTypeError, NonFiniteError, ShapeError, UnknownNameError } from './errors';
 
@@ -44,6 +45,19 @@ export function assertFinite(t: Tensor, what: string): void {
       throw new NonFiniteError(`${what} holds a non-finite value (${v}) at flat index ${i} of shape ${formatShape(t.shape)}.`);
     }
   }
+}
+
+/**
+ * The names of the float tensors of `tensors` that hold NaN or ±Infinity, in the map's order (one
+ * reduction per tensor, one read back for all). Own keys only.
+ */
+export function nonFiniteNames(tensors: Readonly<Record<string, Tensor>>): string[] {
+  const names = Object.keys(tensors).filter((k) => Object.prototype.hasOwnProperty.call(tensors, k) && tensors[k]!.dtype === 'float32' && tensors[k]!.size > 0);
+  if (names.length === 0) return [];
+  const stacked = tf.tidy(() => tf.stack(names.map((k) => tf.cast(tf.all(tf.isFinite(tensors[k]!)), 'int32'))));
+  const flags = stacked.dataSync();
+  stacked.dispose();
+  return names.filter((_, i) => flags[i] === 0);
 }
 
 /** Throws a {@link NonFiniteError} unless the number is finite. */

@@ -42,7 +42,7 @@ export {
   assertOneOf,
 } from './assert';
 export { createRng, type Rng, type RngState } from './rng';
-export { writeFileAtomic, writeDirAtomic } from './io/atomic-write';
+export { writeFileAtomic, writeDirAtomic, recoverAtomicDir, type DirWriteStep, type WriteDirAtomicOptions } from './io/atomic-write';
 export {
   SAFETENSORS_DTYPES,
   MAX_SAFETENSORS_HEADER,

@@ -2,6 +2,7 @@
  * `lico report`: reads run directories and writes one self-contained HTML page.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { checkOutputPath } from '../pipeline/output-path';
 import { basename, join, resolve } from 'node:path';
 import { NotFoundError, writeFileAtomic } from '@lico/core';
 import { renderReport, type ReportRun } from '../report/render-report';
@@ -50,6 +51,7 @@ export interface WriteReportOptions {
 
 /** Reads the runs and writes the report; returns the file's absolute path. */
 export async function writeReport(options: WriteReportOptions): Promise<string> {
+  checkOutputPath(options.out, 'file', '--out');
   const runs = options.runs.map((dir, i) => readRunDirectory(dir, options.names?.[i]));
   const html = renderReport({ title: options.title, runs, ...(options.subtitle ? { subtitle: options.subtitle } : {}) });
   const out = resolve(options.out);

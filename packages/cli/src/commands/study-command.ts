@@ -11,6 +11,7 @@ import { describePlan, studyRun } from '../study/study-run';
 import { mergeStudyResults, readStudyResults } from '../study/study-results';
 import { writeStudyReport } from '../study/study-report';
 import { optionalString, resolveThreads, shellQuote } from './common';
+import { checkOutputPath } from '../pipeline/output-path';
 
 const FLAG_DEFINITION = ['name', 'dataset', 'seeds', 'arm', 'common', 'baseline', 'interpreters', 'saliency-images'] as const;
 
@@ -99,6 +100,7 @@ export const studyCommand: CommandHandler = async (o, { io, argv, signal }) => {
 export const studyMergeCommand: CommandHandler = async (o, { io }) => {
   const dirs = o._ as string[];
   const merged = mergeStudyResults(dirs.map((dir) => ({ dir, results: readStudyResults(dir) })));
+  checkOutputPath(String(o.out), 'dir', '--out');
   const out = resolve(String(o.out));
   await writeFileAtomic(join(out, 'study.json'), `${JSON.stringify(merged, null, 2)}\n`);
   await writeStudyReport(merged, join(out, 'report.html'));

@@ -13,6 +13,7 @@ import { firstSamples, loadDataset, type CliDataset } from './components';
 import { loadTrainedModel, type RunEnvironmentOptions } from './load-model';
 import { interpreterByName, localisationScores } from './saliency';
 import { progressStream } from './train-run';
+import { checkOutputPath } from './output-path';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateRunOptions extends RunEnvironmentOptions {
@@ -157,6 +158,7 @@ export const CLI_SALIENCY_PROTOCOL = {
 
 /** Evaluates a trained run and writes `evaluation.json`. */
 export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promise<{ evaluation: EvaluationResults; file: string }> {
+  if (options.out !== undefined) checkOutputPath(options.out, 'file', '--out');
   const say = (line: string) => {
     if (!options.quiet) io.stderr(`${line}\n`);
   };

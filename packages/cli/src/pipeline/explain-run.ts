@@ -3,6 +3,7 @@
  * inputs and overlays as PNG files with an index, `explanations.json`.
  */
 import { mkdirSync } from 'node:fs';
+import { checkOutputPath } from './output-path';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, writeFileAtomic } from '@lico/core';
@@ -48,6 +49,7 @@ export async function explainRun(options: ExplainRunOptions, io: CliIo): Promise
     if (first.done) throw new ConfigError(`The dataset '${data.name}' is empty.`);
     const batch = first.value;
     const outDir = resolve(options.out ?? join(modelDir, 'explanations'));
+    checkOutputPath(outDir, 'dir', '--out');
     mkdirSync(outDir, { recursive: true });
     try {
       const labels = Array.from(await batch.labels.data());

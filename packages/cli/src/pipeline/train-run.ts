@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, createTrainer, licoCosineSchedule, writeFileAtomic, type EpochMetrics, type ImageClassifier } from '@lico/core';
+import { ConfigError, NonFiniteError, createTrainer, licoCosineSchedule, recoverAtomicDir, writeFileAtomic, type EpochMetrics, type ImageClassifier } from '@lico/core';
 import { useBackend, type BackendChoice } from '@lico/backends';
 import type { CliIo } from '../run-cli';
 import { InterruptedError } from '../run-cli';
@@ -13,6 +13,7 @@ import { createBackbone, createObjective, featurePositions, firstSamples, loadDa
 import * as datasets from '@lico/datasets';
 import { preciseBatchNorm, withPreciseBatchNorm, type PreciseBatchNormResult } from './precise-batch-norm';
 import { packageVersions } from './versions';
+import { checkOutputPath } from './output-path';
 
 /** Everything that defines a training run. */
 export interface TrainRunOptions extends MethodChoices {
@@ -116,8 +117,11 @@ export interface TrainRunResult {
  */
 export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: AbortSignal): Promise<TrainRunResult> {
   const t0 = performance.now();
+  checkOutputPath(options.out, 'dir', '--out');
   const paths = runPaths(options.out);
   const identity = identityOf(options);
+  // After a kill: put back a checkpoint caught between its renames, drop the writers' leftovers.
+  for (const p of [paths.checkpoint, paths.model, paths.results, paths.runConfig]) await recoverAtomicDir(p);
   const hasCheckpoint = existsSync(join(paths.checkpoint));
   if (options.resume) {
     if (!hasCheckpoint) {
@@ -146,6 +150,11 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
   const imageShape = fullTrain.imageShape;
   const validationSize = options.validation ?? 0;
   const augment = resolveAugmentation(options.augment ?? 'auto', imageShape);
+  if (options.labels !== 'all' && options.labels > fullTrain.size - validationSize) {
+    throw new ConfigError(
+      `--labels ${options.labels} is more than the ${fullTrain.size - validationSize} training images of '${options.dataset}'${validationSize ? ` left after --validation ${validationSize}` : ''}; use --labels all or a smaller number.`,
+    );
+  }
   let train: datasets.LicoDataset = fullTrain;
   let validation: datasets.LicoDataset | undefined;
   if (options.labels !== 'all' || validationSize > 0) {
@@ -234,6 +243,11 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
     }
     say(`lico: evaluating on ${test.size} test images…`);
     const evaluation = await trainer.evaluate(test, { batchSize: 250 });
+    if (!Number.isFinite(evaluation.ce)) {
+      throw new NonFiniteError(
+        `The trained model's test loss is ${evaluation.ce} (accuracy ${(100 * evaluation.accuracy).toFixed(2)} %): the run diverged (try a lower --lr). No model or results were written to '${paths.dir}'.`,
+      );
+    }
     await trainer.exportClassifier(paths.model);
     const history = trainer.history.map(toEpochRecord);
     const results: TrainResults = {

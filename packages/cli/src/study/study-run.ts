@@ -17,6 +17,7 @@ import { TRAIN_RUN_OPTIONS } from '../args/command-specs';
 import { runDefinitionOf } from '../commands/train-command';
 import { CLI_SALIENCY_PROTOCOL, evaluateRun } from '../pipeline/evaluate-run';
 import { progressStream, trainRun } from '../pipeline/train-run';
+import { checkOutputPath } from '../pipeline/output-path';
 import { planRuns, shardRuns, studyFingerprint, type PlannedRun, type Shard, type StudyDefinition } from './study-definition';
 import { buildStudyResults, readStudyResults, type MachineRecord, type StudyResults, type StudyRunRecord } from './study-results';
 import { writeStudyReport } from './study-report';
@@ -121,6 +122,7 @@ export function describePlan(definition: StudyDefinition, out: string, shard: Sh
 export async function studyRun(options: StudyRunOptions, io: CliIo, signal?: AbortSignal): Promise<StudyResults> {
   const { definition } = options;
   const shard = options.shard ?? { index: 1, count: 1 };
+  checkOutputPath(options.out, 'dir', '--out');
   const out = resolve(options.out);
   const studyFile = join(out, 'study.json');
   const say = (line: string) => {

@@ -33,4 +33,20 @@ describe('saveVariables / loadVariables', () => {
     await expect(loadVariables(dir, { a: a2, b: b2 })).rejects.toThrow(/truncated or mismatched/);
     tf.dispose([a, b, a2, b2, wrong]);
   });
+
+  it('refuses weights holding NaN/Infinity (naming the tensor) and keys named like Object members', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'lico-w-'));
+    const good = tf.variable(tf.tensor1d([1, 2]), true, 'nf_good');
+    const bad = tf.variable(tf.tensor1d([1, Number.NaN]), true, 'nf_bad');
+    await saveVariables(path.join(root, 'nan'), { good, bad });
+    const g2 = tf.variable(tf.zeros([2]), true, 'nf_g2');
+    const b2 = tf.variable(tf.zeros([2]), true, 'nf_b2');
+    await expect(loadVariables(path.join(root, 'nan'), { good: g2, bad: b2 })).rejects.toThrow(/model\.json: weight 'bad' holds NaN or Infinity/);
+    expect(Array.from(g2.dataSync())).toEqual([0, 0]); // nothing assigned
+    await saveVariables(path.join(root, 'proto'), { constructor: good } as unknown as Record<string, tf.Variable>);
+    await expect(loadVariables(path.join(root, 'proto'), {})).rejects.toThrow(/unexpected weight 'constructor'/);
+    await saveVariables(path.join(root, 'plain'), { good });
+    await expect(loadVariables(path.join(root, 'plain'), { good: g2, toString: b2 } as unknown as Record<string, tf.Variable>)).rejects.toThrow(/missing weight 'toString'/);
+    tf.dispose([good, bad, g2, b2]);
+  });
 });

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, FileFormatError, NotFoundError } from '../errors';
-import { formatShape } from '../assert';
+import { formatShape, nonFiniteNames } from '../assert';
 import type { NamedVariables } from '../spec';
 import { writeDirAtomic } from './atomic-write';
 
@@ -59,7 +59,11 @@ export async function readWeights(dir: string): Promise<{ tensors: tf.NamedTenso
     const buffers: Uint8Array[] = [];
     for (const p of group.paths) {
       if (p.includes('..') || path.isAbsolute(p)) throw new FileFormatError(jsonPath, `weight path '${p}' leaves the model directory`);
-      buffers.push(await fs.readFile(path.join(dir, p)));
+      try {
+        buffers.push(await fs.readFile(path.join(dir, p)));
+      } catch (error) {
+        throw new FileFormatError(jsonPath, `its weight file '${p}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the directory is incomplete`);
+      }
     }
     const total = buffers.reduce((a, b) => a + b.byteLength, 0);
     const expected = group.weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1), 0);
@@ -93,15 +97,20 @@ export async function loadVariables(dir: string, variables: NamedVariables): Pro
 
 /** Assigns `tensors` to `variables` by name, checking that the names and shapes agree exactly. */
 export function assignNamed(variables: NamedVariables, tensors: tf.NamedTensorMap, source: string): void {
+  const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
   for (const [name, v] of Object.entries(variables)) {
-    const t = tensors[name];
+    const t = own(tensors, name) ? tensors[name] : undefined;
     if (!t) throw new FileFormatError(source, `missing weight '${name}'`);
     if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
       throw new ShapeError(`${source}: weight '${name}' has shape ${formatShape(t.shape)}, the model expects ${formatShape(v.shape)}.`);
     }
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in variables)) throw new FileFormatError(source, `unexpected weight '${name}'`);
+    if (!own(variables, name)) throw new FileFormatError(source, `unexpected weight '${name}'`);
+  }
+  const bad = nonFiniteNames(tensors);
+  if (bad.length > 0) {
+    throw new FileFormatError(source, `weight '${bad[0]}' holds NaN or Infinity${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}; the file comes from a run that diverged or is damaged`);
   }
   for (const [name, v] of Object.entries(variables)) v.assign(tensors[name]!.dtype === v.dtype ? tensors[name]! : tf.cast(tensors[name]!, v.dtype));
 }

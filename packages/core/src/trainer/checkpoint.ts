@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeDirAtomic } from '../io/atomic-write';
+import { recoverAtomicDir, writeDirAtomic } from '../io/atomic-write';
 import { assignNamed, readWeights, saveVariables } from '../io/tfjs-weights';
 import { FileFormatError, NotFoundError } from '../errors';
 import type { NamedVariables } from '../spec';
@@ -36,6 +36,7 @@ export async function writeCheckpoint(dir: string, variables: NamedVariables, st
 
 /** Reads `dir/state.json` (validated) without touching any variable. */
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
+  await recoverAtomicDir(dir); // a writer killed between its renames leaves a complete copy beside dir
   const file = path.join(dir, 'state.json');
   let raw: string;
   try {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useCpuBackend } from '@lico/testing';
@@ -253,6 +253,24 @@ describe('createTrainer', () => {
     expect(steps.every((m) => m.mm === 0 && m.ot === 0 && m.total === m.ce)).toBe(true);
     expect(Object.keys(r.trainer.checkpointVariables()).some((n) => n.startsWith('text/'))).toBe(false);
     expect(history.at(-1)!.train.ce).toBeLessThan(history[0]!.train.ce);
+    r.dispose();
+  });
+
+  it('a weight that turns NaN stops the run at the epoch end with its name, before the checkpoint', async () => {
+    const r = makeRun();
+    const dir = path.join(root, 'nan-weights');
+    const victim = Object.entries(r.model.namedVariables())[0]!;
+    const run = r.trainer.fit(train, {
+      epochs: 2,
+      batchSize: 6,
+      checkpoint: { dir },
+      onStep: (m) => {
+        if (m.step === 7) victim[1].assign(tf.fill(victim[1].shape, Number.NaN)); // the last update of epoch 1
+      },
+    });
+    await expect(run).rejects.toThrow(new RegExp(`the weight 'model/${victim[0]}'.* hold NaN or Infinity`));
+    // The last checkpoint is the end of epoch 0 (4 steps), not the poisoned epoch 1.
+    expect(JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8'))).toMatchObject({ step: 4, epoch: 1 });
     r.dispose();
   });
 

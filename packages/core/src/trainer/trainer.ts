@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { ConfigError, NonFiniteError } from '../errors';
+import { nonFiniteNames } from '../assert';
 import { createRng, type RngState } from '../rng';
 import type { Batch, Dataset, ImageClassifier, NamedVariables } from '../spec';
 import type { LicoObjective } from '../objective/lico-objective';
@@ -345,6 +346,19 @@ export function createTrainer(options: TrainerOptions): Trainer {
     return { step, epoch, batchInEpoch };
   };
 
+  /** After an update: every weight finite, or a named error before any checkpoint is written. */
+  const checkWeightsFinite = (): void => {
+    const named: Record<string, Tensor> = {};
+    for (const [n, v] of Object.entries(model.namedVariables())) named[`model/${n}`] = v;
+    for (const [n, v] of Object.entries(objective.namedVariables())) named[`text/${n}`] = v;
+    const bad = nonFiniteNames(named);
+    if (bad.length > 0) {
+      throw new NonFiniteError(
+        `After step ${step} (epoch ${epoch}) the weight '${bad[0]}'${bad.length > 1 ? ` and ${bad.length - 1} more` : ''} hold NaN or Infinity: the run diverged (try a lower learning rate or clipGradNorm). No checkpoint was written for this epoch.`,
+      );
+    }
+  };
+
   const fit: Trainer['fit'] = async (train, opts) => {
     const { epochs, batchSize } = opts;
     if (!Number.isInteger(epochs) || epochs <= 0) throw new ConfigError(`epochs must be a positive integer, got ${epochs}.`);
@@ -374,12 +388,17 @@ export function createTrainer(options: TrainerOptions): Trainer {
         if (opts.onStep) await opts.onStep(metrics);
         if (stopRequested) {
           bar?.done('stopped');
+          checkWeightsFinite();
           if (opts.checkpoint) await saveCheckpoint(opts.checkpoint.dir);
           return { history: [...history], stopped: true, step };
         }
-        if (opts.checkpoint && everySteps && step % everySteps === 0 && batchInEpoch < perEpoch) await saveCheckpoint(opts.checkpoint.dir);
+        if (opts.checkpoint && everySteps && step % everySteps === 0 && batchInEpoch < perEpoch) {
+          checkWeightsFinite();
+          await saveCheckpoint(opts.checkpoint.dir);
+        }
       }
       bar?.done();
+      checkWeightsFinite();
       if (sums.steps !== perEpoch) throw new ConfigError(`The dataset delivered ${sums.steps} batches in epoch ${epoch}, numBatches says ${perEpoch}.`);
       const validation = opts.validate
         ? await opts.validate(epoch)
