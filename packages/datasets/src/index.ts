@@ -50,7 +50,8 @@ export {
 export { extractTar } from './tar';
 export { type MatArray, parseMat5 } from './mat5';
 export { type SvhnOptions, SVHN_CLASSES, svhn, svhnFromMat } from './svhn';
-export { type DecodedImage, decodeImage, readImage, toChannels } from './decode-image';
+export { type DecodedImage, decodeImage, readImage, toChannels, MAX_IMAGE_PIXELS } from './decode-image';
+export { gunzipCapped, MAX_INFLATED_BYTES } from './read-file';
 export { type ImageFolderOptions, IMAGE_EXTENSIONS, imageFolder } from './image-folder';
 export { type Box, type LocalisationDataset, maskBox, withLocalisation } from './localisation';
 export { type LocalisationBenchmarkOptions, type LocalisationSample, createLocalisationBenchmark } from './localisation-benchmark';

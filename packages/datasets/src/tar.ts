@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { FileFormatError } from '@lico/core';
+import { gunzipCapped } from './read-file';
 
 /**
  * Extracts the regular files of a (gzipped) ustar/GNU tar archive into `dest`, keeping relative
@@ -10,11 +10,7 @@ import { FileFormatError } from '@lico/core';
 export async function extractTar(file: string, dest: string): Promise<string[]> {
   let bytes: Uint8Array = await readFile(file);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      throw new FileFormatError(file, `corrupt or truncated gzip data (${(error as Error).message}).`);
-    }
+    bytes = gunzipCapped(bytes, file);
   }
   const out: string[] = [];
   const text = (a: number, b: number): string => {

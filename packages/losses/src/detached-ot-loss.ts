@@ -4,6 +4,7 @@ import { NORM_EPSILON } from './l2-normalize';
 import { type OtForwardState, type OtKernels, resolveOtKernels, wasmBackward, wasmForward } from './ot-wasm';
 import { prepareMarginals, type ResolvedSinkhornOptions, type SinkhornOptions } from './sinkhorn';
 import { sinkhornKernel } from './sinkhorn-kernel';
+import { checkPlanMarginals, planMarginalError } from './marginals';
 
 /** What {@link detachedOptimalTransportLoss} returns. */
 export interface DetachedOtResult {
@@ -48,6 +49,7 @@ export function detachedOptimalTransportLoss(
   textPoints: tf.Tensor3D,
   resolved: ResolvedSinkhornOptions,
   weights: Pick<SinkhornOptions, 'sourceWeights' | 'targetWeights'>,
+  checkMarginals = true,
 ): DetachedOtResult {
   const [n, p, d] = imagePoints.shape;
   const q = textPoints.shape[1];
@@ -138,6 +140,7 @@ export function detachedOptimalTransportLoss(
     const fwd = kernels ? forwardWasm(kernels, x, y) : forwardJs(x, y);
     planOut = fwd.plan;
     iterationsOut = fwd.iterations;
+    if (checkMarginals) checkPlanMarginals(planMarginalError(fwd.plan, n, p, q, logMu, logNu), fwd.iterations, resolved.epsilon, [4]);
     save([x, y]);
     return {
       value: tf.scalar(fwd.total / n),

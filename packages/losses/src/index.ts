@@ -1,5 +1,7 @@
 /** `@lico/losses`: LICO's log-domain Sinkhorn optimal-transport and manifold-matching losses. */
 export { NORM_EPSILON, l2Normalize } from './l2-normalize';
+export { planMarginalError, checkPlanMarginals, MARGINAL_FAILURE, SinkhornFailedError } from './marginals';
+export { MAX_INPUT_MAGNITUDE } from './validate';
 export { squaredEuclideanCost } from './squared-euclidean-cost';
 export {
   SINKHORN_DEFAULTS,

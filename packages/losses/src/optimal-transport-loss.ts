@@ -1,15 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertFinite, assertRank, NonFiniteError } from '@lico/core';
+import { assertFinite, assertRank, formatShape, NonFiniteError, ShapeError } from '@lico/core';
 import { NORM_EPSILON } from './l2-normalize';
 import { normalizedSquaredCost } from './normalized-squared-cost';
 import { detachedOptimalTransportLoss } from './detached-ot-loss';
 import { resolveSinkhornOptions, sinkhorn, type SinkhornOptions } from './sinkhorn';
 import { checkSameDim } from './validate';
+import { checkPlanMarginals } from './marginals';
 
 /** Options of {@link optimalTransportLoss}: the Sinkhorn options plus `differentiablePlan`. */
 export interface OptimalTransportLossOptions extends Omit<SinkhornOptions, 'differentiable'> {
   /** Back-propagate through the Sinkhorn iterations (default false: the plan is a constant). */
   readonly differentiablePlan?: boolean;
+  /**
+   * What to do with a plan whose marginals are off by more than {@link MARGINAL_FAILURE}:
+   * `'throw'` (default) a `SinkhornFailedError`; `'ignore'` use it anyway (diagnostics only).
+   */
+  readonly onUnconverged?: 'throw' | 'ignore';
 }
 
 function checkPoints(imagePoints: tf.Tensor3D, textPoints: tf.Tensor3D): void {
@@ -17,6 +23,9 @@ function checkPoints(imagePoints: tf.Tensor3D, textPoints: tf.Tensor3D): void {
   assertRank(textPoints, 3, 'textPoints');
   checkSameDim(imagePoints, 0, 'imagePoints', textPoints, 0, 'textPoints', 'batch size N');
   checkSameDim(imagePoints, 2, 'imagePoints', textPoints, 2, 'textPoints', 'point dimension D (spatial positions)');
+  if (imagePoints.size === 0 || textPoints.size === 0) {
+    throw new ShapeError(`optimal transport needs at least one sample and one point on each side, got imagePoints ${formatShape(imagePoints.shape)} and textPoints ${formatShape(textPoints.shape)}.`);
+  }
 }
 
 /** Result of {@link optimalTransportLossWithPlan}. */
@@ -39,10 +48,11 @@ export function optimalTransportLossWithPlan(
   options: OptimalTransportLossOptions = {},
 ): OptimalTransportLossResult {
   checkPoints(imagePoints, textPoints);
-  const { differentiablePlan, ...sinkhornOptions } = options;
+  const { differentiablePlan, onUnconverged, ...sinkhornOptions } = options;
+  const checkMarginals = onUnconverged !== 'ignore';
   if (differentiablePlan !== true) {
     const resolved = resolveSinkhornOptions(sinkhornOptions);
-    const out = detachedOptimalTransportLoss(imagePoints, textPoints, resolved, sinkhornOptions);
+    const out = detachedOptimalTransportLoss(imagePoints, textPoints, resolved, sinkhornOptions, checkMarginals);
     return { loss: out.loss, plan: tf.tensor3d(out.plan, [imagePoints.shape[0], imagePoints.shape[1], textPoints.shape[1]]), iterations: out.iterations };
   }
   let iterations = 0;
@@ -64,6 +74,7 @@ export function optimalTransportLossWithPlan(
       throw error;
     }
     iterations = solved.iterations;
+    if (checkMarginals) checkPlanMarginals(solved.marginalError, solved.iterations, resolveSinkhornOptions(sinkhornOptions).epsilon, [4]);
     plan = tf.keep(solved.plan);
     return tf.div(tf.sum(tf.mul(solved.plan, cost)), imagePoints.shape[0]) as tf.Scalar;
   });
@@ -76,7 +87,9 @@ export function optimalTransportLossWithPlan(
  * origin, so its cost to every unit point is 1), `C` is the squared Euclidean cost and `P` the
  * log-domain Sinkhorn plan with uniform (or given) marginals. The plan is a constant unless
  * `differentiablePlan` is true; gradients flow through `C` into both inputs. NaN/Inf inputs throw
- * a `NonFiniteError` naming the argument; shape mismatches throw a `ShapeError` printing shapes.
+ * a `NonFiniteError` naming the argument; shape mismatches throw a `ShapeError` printing shapes; a
+ * plan whose marginals are off by more than 25 % (costs far from the scale of ε) throws a
+ * `SinkhornFailedError` unless `onUnconverged: 'ignore'`.
  */
 export function optimalTransportLoss(
   imagePoints: tf.Tensor3D,
@@ -85,8 +98,8 @@ export function optimalTransportLoss(
 ): tf.Scalar {
   if (options.differentiablePlan !== true) {
     checkPoints(imagePoints, textPoints);
-    const { differentiablePlan: _unused, ...sinkhornOptions } = options;
-    return detachedOptimalTransportLoss(imagePoints, textPoints, resolveSinkhornOptions(sinkhornOptions), sinkhornOptions).loss;
+    const { differentiablePlan: _unused, onUnconverged, ...sinkhornOptions } = options;
+    return detachedOptimalTransportLoss(imagePoints, textPoints, resolveSinkhornOptions(sinkhornOptions), sinkhornOptions, onUnconverged !== 'ignore').loss;
   }
   const { loss, plan } = optimalTransportLossWithPlan(imagePoints, textPoints, options);
   plan.dispose();

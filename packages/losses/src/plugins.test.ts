@@ -94,4 +94,16 @@ describe('alignment-loss plugins', () => {
     expect(() => createManifoldMatchingLoss({ temperatureMode: 'times' as 'divisor' })).toThrow(UnknownNameError);
     tf.dispose([...Object.values(x), g]);
   });
+
+  it('inputs the losses cannot treat are named errors: MM features of 1e20, an empty OT batch', () => {
+    const big = tf.mul(tf.randomNormal([4, 6], 0, 1, 'float32', 1), 1e20) as tf.Tensor2D;
+    const t = tf.randomNormal([4, 5], 0, 1, 'float32', 2) as tf.Tensor2D;
+    expect(() => manifoldMatchingLoss(big, t, { temperature: 1 })).toThrow(/imageEmbeddings holds .* beyond 1e\+17, its squares overflow float32/);
+    const empty = tf.zeros([0, 3, 4]) as tf.Tensor3D;
+    const pts = tf.zeros([0, 2, 4]) as tf.Tensor3D;
+    for (const differentiablePlan of [false, true]) {
+      expect(() => optimalTransportLoss(empty, pts, { differentiablePlan })).toThrow(/needs at least one sample and one point on each side, got imagePoints \[0,3,4\]/);
+    }
+    tf.dispose([big, t, empty, pts]);
+  });
 });

@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lossesGolden } from './__golden__/losses-golden';
 import { sinkhorn } from './sinkhorn';
 import { sinkhornKernel } from './sinkhorn-kernel';
+import { MARGINAL_FAILURE, SinkhornFailedError } from './marginals';
+import { optimalTransportLoss } from './optimal-transport-loss';
 
 const golden = lossesGolden;
 
@@ -171,5 +173,56 @@ describe('sinkhorn: errors and leaks', () => {
     await expectNoLeaks(() => sinkhorn(cost, { differentiable: true }));
     await expectNoLeaks(() => tf.grad((c: tf.Tensor) => tf.sum(tf.mul(sinkhorn(c as tf.Tensor3D, { differentiable: true }).plan, c)))(cost));
     cost.dispose();
+  });
+});
+
+describe('sinkhorn: a wrong plan is never returned silently', () => {
+  const costOf = (scale: number) => tf.mul(tf.randomUniform([2, 5, 4], 0, 4, 'float32', 11), scale) as tf.Tensor3D;
+  it('reports its marginal error and convergence on ordinary costs (both modes)', () => {
+    const c = costOf(1);
+    for (const differentiable of [false, true]) {
+      const r = sinkhorn(c, { differentiable, tolerance: 1e-6, maxIterations: 500 });
+      expect(r.marginalError).toBeLessThan(1e-4);
+      expect(r.converged).toBe(true);
+      const early = sinkhorn(c, { differentiable, tolerance: 0, maxIterations: 1, epsilon: 0.01 });
+      expect(early.marginalError).toBeGreaterThan(0.01);
+      expect(early.converged).toBe(false);
+      tf.dispose([r.plan, early.plan]);
+    }
+    c.dispose();
+  });
+
+  it('costs x1e30, or cost/epsilon ~1e5 and beyond: reported as not converged with the marginal error (both modes)', () => {
+    for (const differentiable of [false, true]) {
+      for (const [scale, epsilon, iters] of [[1e30, 0.1, 100], [1e3, 1e-6, differentiable ? 50 : 1000]] as const) {
+        const c = costOf(scale);
+        const r = sinkhorn(c, { differentiable, epsilon, maxIterations: iters });
+        expect(r.converged).toBe(false);
+        expect(r.marginalError).toBeGreaterThan(MARGINAL_FAILURE);
+        tf.dispose([c, r.plan]);
+      }
+    }
+  });
+
+  it('the optimal-transport loss refuses such a plan with a SinkhornFailedError naming the scale (both modes)', async () => {
+    const x = tf.randomNormal([2, 6, 5], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const y = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 2) as tf.Tensor3D;
+    for (const differentiablePlan of [false, true]) {
+      const before = tf.memory().numTensors;
+      let err: unknown;
+      try {
+        optimalTransportLoss(x, y, { epsilon: 1e-6, differentiablePlan, maxIterations: 30 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SinkhornFailedError);
+      expect((err as Error).message).toMatch(/cost\/epsilon up to 4\.00e\+6/);
+      expect(tf.memory().numTensors).toBe(before);
+      // At the spec's epsilon the same points are fine.
+      const ok = optimalTransportLoss(x, y, { differentiablePlan });
+      expect(Number.isFinite(ok.dataSync()[0]!)).toBe(true);
+      ok.dispose();
+    }
+    tf.dispose([x, y]);
   });
 });

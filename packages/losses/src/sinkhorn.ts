@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertPositive, assertPositiveInteger, assertRank, ConfigError, formatShape, NonFiniteError, ShapeError } from '@lico/core';
 import { checkOtImplementation, type OtImplementation, resolveOtKernels, wasmSinkhorn } from './ot-wasm';
 import { sinkhornKernel } from './sinkhorn-kernel';
+import { planMarginalError } from './marginals';
 
 /** Options of {@link sinkhorn} (also accepted by the optimal-transport loss). */
 export interface SinkhornOptions {
@@ -39,6 +40,10 @@ export interface SinkhornResult {
   readonly iterations: number;
   /** Batch-mean L1 change of `u` at the last iteration. */
   readonly change: number;
+  /** Largest relative error of the plan's row and column sums against the marginals. */
+  readonly marginalError: number;
+  /** `change` fell below the tolerance (or all iterations ran with tolerance 0) and the marginals are within 1 %. */
+  readonly converged: boolean;
 }
 
 /** Defaults of {@link SinkhornOptions} (the spec's values). */
@@ -119,7 +124,9 @@ export function prepareMarginals(
  * 0): `cost` `[N,P,Q]` → plan `[N,P,Q]` with row sums ≈ source weights and column sums = target
  * weights. By default the plan carries no gradient (it is computed off the tape in float64, on
  * any backend); `differentiable: true` runs the same iterations as tfjs ops so gradients flow
- * through them. Non-finite costs throw a {@link NonFiniteError} naming `cost`.
+ * through them. Non-finite costs throw a {@link NonFiniteError} naming `cost`. The result says how
+ * far the plan's marginals are from the requested ones (`marginalError`) and whether it
+ * `converged`; check them when the costs may be far from the scale of ε.
  */
 export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): SinkhornResult {
   assertRank(cost, 3, 'cost');
@@ -133,11 +140,21 @@ export function sinkhorn(cost: tf.Tensor3D, options: SinkhornOptions = {}): Sink
       throw new NonFiniteError(`cost holds a non-finite value (${data[i]}) at flat index ${i} of shape ${formatShape(cost.shape)}.`);
     }
   }
-  if (options.differentiable === true) return sinkhornOnTape(cost, logMu, logNu, epsilon, maxIterations, tolerance);
-  const input = { cost: data, n, p, q, logMu, logNu, epsilon, maxIterations, tolerance };
-  const kernels = resolveOtKernels(implementation);
-  const out = kernels ? wasmSinkhorn(kernels, input) : sinkhornKernel(input);
-  return { plan: tf.tensor3d(out.plan, [n, p, q], 'float32'), iterations: out.iterations, change: out.lastChange };
+  let solved: { plan: tf.Tensor3D; planData: ArrayLike<number>; iterations: number; change: number };
+  if (options.differentiable === true) {
+    const r = sinkhornOnTape(cost, logMu, logNu, epsilon, maxIterations, tolerance);
+    solved = { ...r, planData: r.plan.dataSync() };
+  } else {
+    const input = { cost: data, n, p, q, logMu, logNu, epsilon, maxIterations, tolerance };
+    const kernels = resolveOtKernels(implementation);
+    const out = kernels ? wasmSinkhorn(kernels, input) : sinkhornKernel(input);
+    solved = { plan: tf.tensor3d(out.plan, [n, p, q], 'float32'), planData: out.plan, iterations: out.iterations, change: out.lastChange };
+  }
+  // The stopping rule watches u only; the marginals say whether the plan is right (callers act on it:
+  // the optimal-transport loss refuses a plan that is off by more than MARGINAL_FAILURE).
+  const marginalError = planMarginalError(solved.planData, n, p, q, logMu, logNu);
+  const converged = (tolerance === 0 || solved.change < tolerance) && marginalError <= 0.01;
+  return { plan: solved.plan, iterations: solved.iterations, change: solved.change, marginalError, converged };
 }
 
 function sinkhornOnTape(
@@ -147,7 +164,7 @@ function sinkhornOnTape(
   epsilon: number,
   maxIterations: number,
   tolerance: number,
-): SinkhornResult {
+): { plan: tf.Tensor3D; iterations: number; change: number } {
   const [n, p, q] = cost.shape;
   let iterations = 0;
   let change = Infinity;
