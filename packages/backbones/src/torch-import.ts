@@ -40,6 +40,8 @@ export async function loadTorchWeights(model: BackboneClassifier, file: string):
   }
   const header = await readSafetensorsHeader(file);
   const expected = torchStateDictShapes(model);
+  // Own keys only: a key named 'constructor' or 'toString' is not a weight of the model.
+  const isExpected = (key: string) => Object.prototype.hasOwnProperty.call(expected, key);
   for (const [key, shape] of Object.entries(expected)) {
     const entry = header.entries.get(key);
     if (!entry) throw new FileFormatError(file, `missing tensor '${key}' (expected shape ${formatShape(shape)})`);
@@ -49,12 +51,19 @@ export async function loadTorchWeights(model: BackboneClassifier, file: string):
     }
   }
   for (const key of header.entries.keys()) {
-    if (key in expected) continue;
+    if (isExpected(key)) continue;
     const bnPrefix = key.endsWith('.num_batches_tracked') ? key.slice(0, -'num_batches_tracked'.length) : null;
-    if (bnPrefix !== null && `${bnPrefix}running_mean` in expected) continue;
+    if (bnPrefix !== null && isExpected(`${bnPrefix}running_mean`)) continue;
     throw new FileFormatError(file, `unexpected tensor '${key}' (not a weight of ${model.name})`);
   }
-  const loaded = await readSafetensors(file, { select: (key) => key in expected });
+  const loaded = await readSafetensors(file, { select: isExpected });
+  // Every value finite before anything is assigned (NaN/Inf weights are refused, as by the other loaders).
+  for (const [key, t] of loaded) {
+    const data = t.data as ArrayLike<number>;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new FileFormatError(file, `tensor '${key}' holds ${data[i]} at flat index ${i}; refused (the weights come from a run that diverged or the file is damaged)`);
+    }
+  }
   const vars = model.namedVariables();
   tf.tidy(() => {
     for (const [key, layout] of Object.entries(model.torchLayouts)) {

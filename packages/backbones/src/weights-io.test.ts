@@ -119,6 +119,14 @@ describe('loadTorchWeights: untrusted files', () => {
     await refuse('shape.safetensors', encodeSafetensors({ ...full, 'conv1.weight': { dtype: 'F32', shape: [16, 3, 3, 3], data: new Float32Array(432) } }), /'conv1\.weight' has shape \[16,3,3,3\].*\[16,1,3,3\]/, ShapeError);
     await refuse('int.safetensors', encodeSafetensors({ ...full, 'fc.bias': { dtype: 'I32', shape: [3], data: [1, 2, 3] } }), /'fc\.bias' has dtype I32/);
   });
+  test("keys named like Object members are unexpected; NaN/Inf values are refused, naming the tensor, before any assignment", async () => {
+    const full = formulaStateDict(shapes());
+    await refuse('proto.safetensors', encodeSafetensors({ ...full, constructor: { dtype: 'F32' as const, shape: [1], data: new Float32Array(1) } }), /unexpected tensor 'constructor'/);
+    await refuse('tostring.safetensors', encodeSafetensors({ ...full, toString: { dtype: 'F32' as const, shape: [1], data: new Float32Array(1) } }), /unexpected tensor 'toString'/);
+    const bias = Float32Array.from(full['fc.bias']!.data as ArrayLike<number>);
+    bias[1] = Number.POSITIVE_INFINITY;
+    await refuse('inf.safetensors', encodeSafetensors({ ...full, 'fc.bias': { dtype: 'F32', shape: [3], data: bias } }), /tensor 'fc\.bias' holds Infinity at flat index 1/);
+  });
   test('never reads pickle checkpoints', async () => {
     await refuse('model.pth', new Uint8Array([0x80, 0x02, 0x7d, 0x71]), /pickle/);
     await refuse('not-safetensors.safetensors', new Uint8Array([0x80, 0x02, 0x7d, 0x71, 0, 0, 0, 0, 1]), /safetensors|exceeds/);
