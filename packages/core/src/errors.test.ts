@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { assertFinite, assertOneOf, assertRank, assertShape } from './assert';
-import { NonFiniteError, ShapeError, UnknownNameError } from './errors';
+import { ConfigError, isLicoError, NonFiniteError, ShapeError, UnknownNameError } from './errors';
 
 describe('assertions', () => {
   it('print the shapes on a mismatch', () => {
@@ -22,5 +22,28 @@ describe('assertions', () => {
     expect(assertOneOf('a', ['a', 'b'], 'mode')).toBe('a');
     expect(() => assertOneOf('c', ['a', 'b'], 'mode')).toThrow(UnknownNameError);
     expect(() => assertOneOf('c', ['a', 'b'], 'mode')).toThrow("Unknown mode 'c'. Valid modes: 'a', 'b'.");
+  });
+});
+
+describe('isLicoError', () => {
+  it('recognises lico errors by their brand, with or without a code; plain errors are not', () => {
+    const e = new ConfigError('bad');
+    expect(isLicoError(e)).toBe(true);
+    expect(isLicoError(e, 'CONFIG')).toBe(true);
+    expect(isLicoError(e, 'SHAPE')).toBe(false);
+    expect(isLicoError(new Error('x'))).toBe(false);
+    expect(isLicoError({ code: 'CONFIG', name: 'ConfigError' })).toBe(false); // look-alikes are not
+    expect(isLicoError(null)).toBe(false);
+    expect(e.name).toBe('ConfigError');
+  });
+
+  it('works across the ESM and CJS builds, where instanceof does not', async () => {
+    const { createRequire } = await import('node:module');
+    const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('./index');
+    const esm = (await import('../dist/index.js')) as typeof import('./index');
+    const fromCjs = new cjs.ShapeError('s');
+    expect(fromCjs instanceof esm.ShapeError).toBe(false);
+    expect(esm.isLicoError(fromCjs, 'SHAPE')).toBe(true);
+    expect(cjs.isLicoError(new esm.NotFoundError('n'), 'NOT_FOUND')).toBe(true);
   });
 });

@@ -14,6 +14,9 @@ export type LicoErrorCode =
   | 'NOT_FOUND'
   | 'MISSING_PEER';
 
+/** The brand every {@link LicoError} carries, shared by every copy of this package (ESM, CJS, bundles). */
+const LICO_ERROR_BRAND = Symbol.for('@lico/core.LicoError');
+
 /** Base class of every error lico throws on purpose. */
 export class LicoError extends Error {
   /** A stable, machine-readable code. */
@@ -22,7 +25,18 @@ export class LicoError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, LICO_ERROR_BRAND, { value: true });
   }
+}
+
+/**
+ * Whether `error` is a lico error (optionally with `code`), also when it comes from another copy
+ * of `@lico/core` (its ESM and CJS builds are two modules, so `instanceof` can fail across them).
+ * Branch on `error.code`; `error.name` is the class name (`'ConfigError'`, …).
+ */
+export function isLicoError(error: unknown, code?: LicoErrorCode): error is LicoError {
+  if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[LICO_ERROR_BRAND] !== true) return false;
+  return code === undefined || (error as LicoError).code === code;
 }
 
 /** A tensor or array has the wrong rank or shape; the message prints the shapes. */

@@ -20,6 +20,7 @@ export {
 } from './spec';
 export {
   LicoError,
+  isLicoError,
   type LicoErrorCode,
   ShapeError,
   DTypeError,

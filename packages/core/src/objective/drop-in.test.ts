@@ -50,4 +50,29 @@ describe('drop-in: LICO added to a plain tfjs training loop (the README example)
     promptLearner.dispose();
     mappingNet.dispose();
   });
+
+  it('takes what tfjs users have: no options (training), one-hot labels [N,K] = the same loss as indices', async () => {
+    const model = createTinyClassifier();
+    const promptLearner = createStandInPromptLearner();
+    const mappingNet = createStandInMappingNet();
+    const objective = createLicoObjective({ promptLearner, mappingNet, mm: createStandInMm(), ot: createStandInOt() });
+    const dataset = createStandInDataset({ size: 6 });
+    for await (const { images, labels } of dataset.batches({ batchSize: 6, seed: 1 })) {
+      const out = model.forward(images, { training: false });
+      const k = out.logits.shape[1];
+      const byIndex = objective.computeLoss(out, labels, { training: true, seed: 3 });
+      const oneHot = tf.oneHot(tf.cast(labels, 'int32'), k);
+      const byOneHot = objective.computeLoss(out, oneHot as tf.Tensor2D, { training: true, seed: 3 });
+      expect(byOneHot.total.dataSync()[0]).toBeCloseTo(byIndex.total.dataSync()[0]!, 6);
+      tf.dispose([byOneHot.ce, byOneHot.mm, byOneHot.ot, byOneHot.total]);
+      const plain = objective.computeLoss(out, labels);
+      expect(Number.isFinite(plain.total.dataSync()[0]!)).toBe(true);
+      expect(() => objective.computeLoss(out, tf.zeros([6, k + 1]) as tf.Tensor2D)).toThrow(/one column per class/);
+      tf.dispose([images, labels, oneHot, out.logits, out.embedding, out.featureMap]);
+    }
+    objective.dispose();
+    model.dispose();
+    promptLearner.dispose();
+    mappingNet.dispose();
+  });
 });

@@ -72,10 +72,12 @@ export interface LicoObjective {
   /** Every choice made, JSON-serialisable (recorded in results.json). */
   readonly config: Readonly<Record<string, unknown>>;
   /**
-   * The loss terms of one batch from a classifier's forward output and the labels `[N]` int32.
-   * Differentiable; use inside `tf.variableGrads` / `optimizer.minimize` (take `.total`).
+   * The loss terms of one batch from a classifier's forward output and the labels: class indices
+   * `[N]` (int32) or one-hot rows `[N,K]` (the usual tfjs form; their argmax is used). Options
+   * default to `{ training: true }`. Differentiable; use inside `tf.variableGrads` /
+   * `optimizer.minimize` (take `.total`).
    */
-  computeLoss(output: ClassifierOutput, labels: Tensor1D, options: ComputeLossOptions): LossTerms;
+  computeLoss(output: ClassifierOutput, labels: Tensor1D | Tensor2D, options?: ComputeLossOptions): LossTerms;
   /** The objective's own trainable variables: context vectors, mapping net, temperature. */
   trainableVariables(): Variable[];
   /** Every variable of the text side by a stable name (`promptLearner/…`, `mappingNet/…`, `temperature/…`), for checkpoints. */
@@ -201,11 +203,15 @@ function createObjectiveImpl(
     };
   };
 
-  const computeLoss = (output: ClassifierOutput, labels: Tensor1D, opts: ComputeLossOptions): LossTerms => {
+  const computeLoss = (output: ClassifierOutput, labelsIn: Tensor1D | Tensor2D, opts: ComputeLossOptions = { training: true }): LossTerms => {
     const { logits, embedding, featureMap } = output;
     assertRank(logits, 2, 'logits');
-    assertRank(labels, 1, 'labels');
     const [n, k] = logits.shape;
+    if (labelsIn?.rank === 2 && labelsIn.shape[1] !== k) {
+      throw new ShapeError(`labels ${formatShape(labelsIn.shape)}: one-hot labels must have one column per class of the logits ${formatShape(logits.shape)}; or give class indices [N] (int32).`);
+    }
+    const labels: Tensor1D = labelsIn?.rank === 2 ? (tf.argMax(labelsIn, 1) as Tensor1D) : (labelsIn as Tensor1D);
+    assertRank(labels, 1, 'labels');
     if (labels.shape[0] !== n) throw new ShapeError(`labels ${formatShape(labels.shape)} must have one entry per row of logits ${formatShape(logits.shape)}.`);
     const ce = softmaxCrossEntropy(logits, labels);
     if (mode === 'baseline') {
