@@ -40,8 +40,25 @@ export const NORMALIZE_EPSILON = 1e-7;
 
 const UPSAMPLINGS: readonly Upsampling[] = ['bilinear', 'bilinear-align-corners', 'none'];
 
+/**
+ * Checks `model` is an `ImageClassifier` (the v1 interface: `forward` → logits, embedding and
+ * feature map). A plain `tf.LayersModel` gets a `ConfigError` that says how to wrap it.
+ */
+export function checkClassifier(model: unknown): asserts model is ImageClassifier {
+  const m = model as Partial<ImageClassifier> & { predict?: unknown; layers?: unknown };
+  if (m && typeof m.forward === 'function' && Array.isArray(m.inputShape) && Array.isArray(m.layerNames)) return;
+  if (m && typeof m.predict === 'function' && Array.isArray(m.layers)) {
+    throw new ConfigError(
+      "The model is a plain tf.LayersModel; lico's interpreters need an ImageClassifier (forward → logits and the feature map to explain). " +
+        "Wrap it first: import { wrapLayersModel } from '@lico/backbones'; const classifier = wrapLayersModel(model, { featureLayer: '<name of the last conv layer>' }).",
+    );
+  }
+  throw new ConfigError('The model must be an ImageClassifier (lico v1: forward(images) → { logits, embedding, featureMap }, inputShape, layerNames); got something else.');
+}
+
 /** Checks `images` is a finite `[N,H,W,C]` float batch matching the model's input channels. */
 export function checkImages(model: ImageClassifier, images: tf.Tensor4D, what = 'images'): void {
+  checkClassifier(model);
   assertRank(images, 4, what);
   const [, h, w, c] = images.shape;
   const [eh, ew, ec] = model.inputShape;

@@ -54,4 +54,15 @@ describe('wrapped tf.LayersModel', () => {
       maps.dispose();
     }
   });
+
+  it('an unwrapped tf.LayersModel is a named error that says how to wrap it (every interpreter)', async () => {
+    const layers = build();
+    const x = tf.randomNormal([1, 6, 6, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+    await expect(gradCam(layers as never, x, { targets: [0] })).rejects.toThrow(/plain tf\.LayersModel.*wrapLayersModel\(model, \{ featureLayer/);
+    for (const name of INTERPRETER_NAMES) {
+      await expect((createInterpreter(name as never) as { explain(m: unknown, x: tf.Tensor4D, o: unknown): Promise<unknown> }).explain(layers, x, { targets: [0] })).rejects.toThrow(/wrapLayersModel/);
+    }
+    tf.dispose(x);
+    layers.dispose();
+  });
 });
