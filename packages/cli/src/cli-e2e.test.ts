@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { QuickstartResults, TrainResults } from './results/results-schema';
 import { checkReportInBrowser } from './testing/check-report-in-browser';
@@ -122,6 +123,13 @@ describe('lico train: Ctrl-C and --resume', () => {
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain("its weight file 'weights.bin' cannot be read (ENOENT)");
     expect(resumed.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("'npx lico' works in the checkout (npm links bin/lico.js at install time; it runs the built CLI)", () => {
+    const repo = join(BIN, '..', '..', '..', '..');
+    const r = spawnSync('npx', ['--no-install', 'lico', '--version'], { cwd: repo, encoding: 'utf-8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('0.1.0');
   });
 
   it('usage errors exit with code 2 and list the valid choices', async () => {
