@@ -111,7 +111,7 @@ async function activateTensorflow(importer: ModuleImporter): Promise<{ packageNa
  * const { backend } = await useBackend('auto'); // e.g. 'wasm'
  * ```
  */
-export async function useBackend(name: string = 'auto', options: UseBackendOptions = {}): Promise<BackendChoice> {
+export async function useBackend(name: BackendName | (string & {}) = 'auto', options: UseBackendOptions = {}): Promise<BackendChoice> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UnknownNameError('backend', name, BACKEND_NAMES);
   const importer = options.importer ?? defaultImporter;
   const log = options.log ?? name === 'auto';

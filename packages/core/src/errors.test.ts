@@ -39,8 +39,8 @@ describe('isLicoError', () => {
 
   it('works across the ESM and CJS builds, where instanceof does not', async () => {
     const { createRequire } = await import('node:module');
-    const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('./index');
-    const esm = (await import('../dist/index.js')) as typeof import('./index');
+    const cjs = createRequire(import.meta.url)('../dist/index.cjs') as unknown as typeof import('./index');
+    const esm = (await import('../dist/index.js' as string)) as unknown as typeof import('./index');
     const fromCjs = new cjs.ShapeError('s');
     expect(fromCjs instanceof esm.ShapeError).toBe(false);
     expect(esm.isLicoError(fromCjs, 'SHAPE')).toBe(true);

@@ -94,3 +94,4 @@ export {
   type TrainerPosition,
 } from './trainer/trainer';
 export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';
+export { featurePositions } from './objective/feature-positions';

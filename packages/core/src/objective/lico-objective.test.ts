@@ -159,3 +159,38 @@ describe('createLicoObjective', () => {
     expect(gradientCheck((x) => softmaxCrossEntropy(x as tf.Tensor2D, labels), tf.randomNormal([4, 3], 0, 1, 'float32', 2))).toBeLessThan(2e-2);
   });
 });
+
+describe('createLicoObjective: stock backends', () => {
+  it("tfjs's 'Kernel not registered' becomes a ConfigError that says to use @lico/backends; cpu warns once", async () => {
+    await useCpuBackend();
+    const broken: AlignmentLoss = {
+      specificationVersion: 'v1',
+      name: 'needs-a-kernel',
+      config: {},
+      compute: () => {
+        throw new Error("Kernel 'UnsortedSegmentSum' not registered for backend 'wasm'");
+      },
+    };
+    const promptLearner = createStandInPromptLearner();
+    const objective = createLicoObjective({ promptLearner, mm: broken });
+    const model = createTinyClassifier();
+    const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1], 'int32');
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (m: string) => void warnings.push(m);
+    try {
+      const out = model.forward(x, { training: false });
+      expect(() => objective.computeLoss(out, y)).toThrow(ConfigError);
+      expect(() => objective.computeLoss(out, y)).toThrow(/The 'wasm' backend has no 'UnsortedSegmentSum' kernel.*useBackend\('wasm'\)/);
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/pure-JavaScript 'cpu' backend.*useBackend\('wasm'\)/);
+    tf.dispose([x, y]);
+    objective.dispose();
+    promptLearner.dispose();
+    model.dispose();
+  });
+});
