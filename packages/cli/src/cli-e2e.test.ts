@@ -105,6 +105,13 @@ describe('lico train: Ctrl-C and --resume', () => {
     const reportDir = await lico(['report', '--run', root, '--out', root]);
     expect(reportDir.code).toBe(2);
     expect(reportDir.stderr).toContain('this is a directory; give a file name');
+    // Configuration errors exit 2, like usage errors.
+    const ema = await lico([...TRAIN, '--ema', '2', '--out', join(root, 'ema')]);
+    expect(ema.code).toBe(2);
+    expect(ema.stderr).toContain('EMA decay must be in [0, 1), got 2');
+    const threads = await lico([...TRAIN.filter((x, i, all) => x !== '--threads' && all[i - 1] !== '--threads'), '--threads', '100', '--out', join(root, 'threads')]);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toContain('threads must be an integer in [1, 8], got 100');
     const labels = await lico(['train', '--dataset', 'fashion-mnist', '--labels', '70000', '--out', join(root, 'labels')]);
     expect(labels.code).toBe(2);
     expect(labels.stderr).toContain('--labels 70000 is more than the 60000 training images');
