@@ -188,6 +188,13 @@ describe('createLicoObjective: stock backends', () => {
     }
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/pure-JavaScript 'cpu' backend.*useBackend\('wasm'\)/);
+    // A label outside the classes, where a loss gathers by label: named, not GatherV2's words.
+    const gathering = createLicoObjective({ promptLearner, mm: createStandInMm() });
+    const out2 = model.forward(x, { training: false });
+    const wrong = tf.tensor1d([0, 7], 'int32');
+    expect(() => gathering.computeLoss(out2, wrong)).toThrow(/labels hold class 7, outside \[0, 3\)/);
+    tf.dispose([wrong]);
+    gathering.dispose();
     tf.dispose([x, y]);
     objective.dispose();
     promptLearner.dispose();

@@ -87,10 +87,13 @@ export interface LicoObjective {
 }
 
 /**
- * tfjs's "Kernel 'X' not registered for backend 'Y'" does not say what to do; lico's losses need
- * kernels that stock tfjs-backend-wasm lacks, which `@lico/backends` registers.
+ * tfjs errors that do not say what to do, in lico's words: "Kernel 'X' not registered for backend
+ * 'Y'" (lico's losses need kernels that stock tfjs-backend-wasm lacks, which `@lico/backends`
+ * registers) and GatherV2's "index value is not in [0, K-1]" (a label outside the classes).
  */
 export function explainMissingKernel(error: unknown): unknown {
+  const g = error instanceof Error ? /GatherV2: the index value (-?\d+) is not in \[0, (\d+)\]/.exec(error.message) : null;
+  if (g) return new ConfigError(`labels hold class ${g[1]}, outside [0, ${Number(g[2]) + 1}): the labels must be class indices of the model's classes.`);
   const m = error instanceof Error ? /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(error.message) : null;
   if (!m) return error;
   return new ConfigError(

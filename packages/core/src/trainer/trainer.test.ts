@@ -306,3 +306,15 @@ describe('createTrainer', () => {
     r.dispose();
   });
 });
+
+describe('createTrainer: labels outside the classes', () => {
+  it('a batch with a label >= numClasses stops with a named error before any update', async () => {
+    const r = makeRun({ baseline: true });
+    const before = snapshot(r.trainer);
+    const bad = { images: tf.zeros([2, 8, 8, 2]) as tf.Tensor4D, labels: tf.tensor1d([0, 5], 'int32') };
+    expect(() => r.trainer.trainStep(bad as never, 10)).toThrow(/holds 1 label\(s\) outside \[0, 3\) \(the model has 3 classes\)\. No update was applied/);
+    expect(snapshot(r.trainer)).toEqual(before);
+    tf.dispose([bad.images, bad.labels]);
+    r.dispose();
+  });
+});

@@ -232,7 +232,10 @@ export function createTrainer(options: TrainerOptions): Trainer {
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(batch.images, { training: true, seed: stepSeed });
       const terms = objective.computeLoss(out, batch.labels, { training: true, seed: stepSeed });
-      stats = tf.keep(tf.stack([terms.ce, terms.mm, terms.ot, terms.total, tf.cast(countCorrect(out.logits, batch.labels), 'float32')]));
+      const k = out.logits.shape[1];
+      const labels = tf.cast(batch.labels, 'int32');
+      const outOfRange = tf.sum(tf.cast(tf.logicalOr(tf.less(labels, 0), tf.greaterEqual(labels, k)), 'float32'));
+      stats = tf.keep(tf.stack([terms.ce, terms.mm, terms.ot, terms.total, tf.cast(countCorrect(out.logits, batch.labels), 'float32'), outOfRange]));
       return terms.total;
     }, varList);
     const gradList = params.map((p) => grads[p.variable.name]).filter((g): g is Tensor => g !== undefined);
@@ -245,9 +248,15 @@ export function createTrainer(options: TrainerOptions): Trainer {
     } finally {
       tf.dispose([value, stats!, normT]);
     }
-    const [ce, mm, ot, total, correct, gradNorm] = Array.from(values) as [number, number, number, number, number, number];
+    const [ce, mm, ot, total, correct, outOfRange, gradNorm] = Array.from(values) as [number, number, number, number, number, number, number];
+    if (outOfRange > 0) {
+      tf.dispose(Object.values(grads));
+      throw new ConfigError(
+        `Batch ${batchInEpoch} of epoch ${epoch} holds ${outOfRange} label(s) outside [0, ${model.numClasses}) (the model has ${model.numClasses} classes). No update was applied.`,
+      );
+    }
     const n = batch.labels.shape[0];
-    const bad = (['ce', 'mm', 'ot', 'total'] as const).find((k, i) => !Number.isFinite(values[i]!));
+    const bad = (['ce', 'mm', 'ot', 'total'] as const).find((_, i) => !Number.isFinite(values[i]!));
     if (bad || !Number.isFinite(gradNorm)) {
       tf.dispose(Object.values(grads));
       const term = bad ?? 'gradient';
