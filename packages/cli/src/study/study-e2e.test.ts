@@ -96,6 +96,10 @@ describe('lico study', () => {
     const kept = await lico(['study', '--study', file, '--out', again, '--dry-run']);
     expect(kept.stdout.match(/ done\n/g)).toHaveLength(4);
 
+    const md = readFileSync(join(merged, 'summary.md'), 'utf8');
+    expect(md).toContain('## test accuracy (%), higher is better');
+    expect(md).toContain(`| authors | 2 | ${(100 * w.arms.authors!.accuracy!.mean).toFixed(2)} |`);
+    expect(md).toContain(`| ${(100 * d.mean).toFixed(2)} |`);
     const check = await checkReportInBrowser(join(merged, 'report.html'));
     expect(check.errors).toEqual([]);
     expect(check.externalRequests).toEqual([]);

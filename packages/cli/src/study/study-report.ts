@@ -3,6 +3,7 @@
  * difference to the baseline with its 95 % interval, the table of means and differences, the
  * validation curves and the protocol. Self-contained (no scripts, no requests); all text escaped.
  */
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@lico/core';
 import { escapeHtml } from '../report/escape-html';
 import { REPORT_CSS } from '../report/render-report';
@@ -152,7 +153,45 @@ ${body}
 `;
 }
 
-/** Writes the study page atomically. */
+function mdNum(v: number | null | undefined, scale: number, digits: number): string {
+  return typeof v === 'number' && Number.isFinite(v) ? (v * scale).toFixed(digits) : '—';
+}
+
+/**
+ * The study as Markdown: per metric, each arm's mean with its 95 % interval (n seeds), and each
+ * non-baseline arm's paired difference to the baseline with its interval and p. Accuracies and
+ * localisation scores in percent, AUCs as fractions.
+ */
+export function renderStudyMarkdown(results: StudyResults): string {
+  const d = results.definition;
+  const lines = [
+    `# lico study: ${d.name}`,
+    '',
+    `${d.dataset}; seeds ${d.seeds.join(', ')}; baseline arm \`${d.baseline}\`; ${results.runsDone} of ${results.runsTotal} runs done${results.complete ? '' : ' (incomplete)'}; definition ${results.fingerprint.slice(0, 12)}.`,
+    `Intervals: ${results.pairedMethod}.`,
+    '',
+  ];
+  for (const m of results.metrics) {
+    const percent = m.key === 'accuracy' || m.key === 'validationAccuracy' || m.key.startsWith('pointingGame.') || m.key.startsWith('energyInMask.');
+    const scale = percent ? 100 : 1;
+    const digits = percent ? 2 : 4;
+    const unit = percent ? ' (%)' : '';
+    lines.push(`## ${m.label}${unit}, ${m.better} is better`, '', '| arm | n | mean | 95 % CI | Δ vs baseline | 95 % CI of Δ | p |', '|---|---|---|---|---|---|---|');
+    for (const arm of d.arms) {
+      const s = results.arms[arm.name]?.[m.key];
+      const p = results.paired[arm.name]?.[m.key];
+      const ci = (c: readonly [number, number] | null | undefined) => (c ? `[${mdNum(c[0], scale, digits)}, ${mdNum(c[1], scale, digits)}]` : '—');
+      lines.push(
+        `| ${arm.name} | ${s?.n ?? 0} | ${mdNum(s?.mean, scale, digits)} | ${ci(s?.ci95)} | ${arm.name === d.baseline ? '' : mdNum(p?.mean, scale, digits)} | ${arm.name === d.baseline ? '' : ci(p?.ci95)} | ${p?.p != null ? p.p.toFixed(3) : ''} |`,
+      );
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the study page (`report.html`) and its Markdown summary (`summary.md` beside it) atomically. */
 export async function writeStudyReport(results: StudyResults, file: string): Promise<void> {
   await writeFileAtomic(file, renderStudyReport(results));
+  await writeFileAtomic(join(dirname(file), 'summary.md'), renderStudyMarkdown(results));
 }
