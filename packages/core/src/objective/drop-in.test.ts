@@ -91,3 +91,40 @@ describe('featurePositions', () => {
     model.dispose();
   });
 });
+
+describe('computeLoss({ onTerms })', () => {
+  it('hands out each term as a kept copy readable after optimizer.minimize; nothing leaks', async () => {
+    const model = createTinyClassifier();
+    const promptLearner = createStandInPromptLearner();
+    const mappingNet = createStandInMappingNet();
+    const objective = createLicoObjective({ promptLearner, mappingNet, mm: createStandInMm(), ot: createStandInOt() });
+    const optimizer = tf.train.sgd(0.01);
+    const dataset = createStandInDataset({ size: 6 });
+    const variables = [...model.trainableVariables(), ...objective.trainableVariables()];
+    for await (const { images, labels } of dataset.batches({ batchSize: 6, seed: 1 })) {
+      let got: { ce: tf.Scalar; mm: tf.Scalar; ot: tf.Scalar; total: tf.Scalar } | undefined;
+      const cost = optimizer.minimize(
+        () => objective.computeLoss(model.forward(images, { training: true }), labels, { training: true, seed: 2, onTerms: (t) => (got = t) }).total,
+        true,
+        variables,
+      )!;
+      const [ce, mm, ot, total] = await Promise.all([got!.ce.data(), got!.mm.data(), got!.ot.data(), got!.total.data()]);
+      expect(total[0]).toBeCloseTo((await cost.data())[0]!, 6);
+      expect(total[0]).toBeCloseTo(ce[0]! + 10 * mm[0]! + ot[0]!, 5);
+      tf.dispose([cost, got!.ce, got!.mm, got!.ot, got!.total]);
+      // The optimizer's slots are made on the first step; compare the tensor count of a second step.
+      const again = optimizer.minimize(() => objective.computeLoss(model.forward(images, { training: true }), labels, { onTerms: (t) => tf.dispose([t.ce, t.mm, t.ot, t.total]) }).total, true, variables)!;
+      again.dispose();
+      const after = tf.memory().numTensors;
+      const third = optimizer.minimize(() => objective.computeLoss(model.forward(images, { training: true }), labels, { onTerms: (t) => tf.dispose([t.ce, t.mm, t.ot, t.total]) }).total, true, variables)!;
+      third.dispose();
+      expect(tf.memory().numTensors).toBe(after);
+      tf.dispose([images, labels]);
+    }
+    optimizer.dispose();
+    objective.dispose();
+    model.dispose();
+    promptLearner.dispose();
+    mappingNet.dispose();
+  });
+});

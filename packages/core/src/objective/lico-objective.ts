@@ -47,14 +47,20 @@ export interface LicoObjectiveOptions {
 
 /** Options of one loss computation. */
 export interface ComputeLossOptions {
-  /** Training mode (prompt-learner/mapping-net dropout on). */
-  readonly training: boolean;
+  /** Training mode (prompt-learner/mapping-net dropout on); default true. */
+  readonly training?: boolean;
   /**
    * Seed of this step's random choices (the mapping net's dropout mask). The trainer derives it
    * from (run seed, step) so a resumed run draws the same masks. Passed on to the text side as an
    * extra `seed` member of the forward options.
    */
   readonly seed?: number;
+  /**
+   * Receives this batch's terms as kept copies (they survive `optimizer.minimize`'s tidy): read
+   * them with `await t.data()` after the step, then dispose them. For logging each term without a
+   * synchronous read inside the closure.
+   */
+  readonly onTerms?: (terms: LossTerms) => void;
 }
 
 /** The loss terms of one batch (scalars; `mm`/`ot` are 0 when left out or in baseline mode). */
@@ -228,11 +234,17 @@ function createObjectiveImpl(
           "Use @tensorflow/tfjs-node(-gpu), or import { useBackend } from '@lico/backends' and await useBackend('wasm').",
       );
     }
+    let terms: LossTerms;
     try {
-      return computeLossOn(output, labelsIn, opts);
+      terms = computeLossOn(output, labelsIn, opts);
     } catch (error) {
       throw explainMissingKernel(error);
     }
+    if (opts.onTerms) {
+      const copy = (t: Scalar) => tf.keep(tf.clone(t)) as Scalar;
+      opts.onTerms({ ce: copy(terms.ce), mm: copy(terms.mm), ot: copy(terms.ot), total: copy(terms.total) });
+    }
+    return terms;
   };
 
   const computeLossOn = (output: ClassifierOutput, labelsIn: Tensor1D | Tensor2D, opts: ComputeLossOptions): LossTerms => {
@@ -259,7 +271,8 @@ function createObjectiveImpl(
     if (promptLearner!.classNames.length !== k) {
       throw new ConfigError(`The prompt learner has ${promptLearner!.classNames.length} classes, the classifier's logits have ${k}.`);
     }
-    const forward = opts.seed === undefined ? { training: opts.training } : { training: opts.training, seed: opts.seed };
+    const training = opts.training ?? true;
+    const forward = opts.seed === undefined ? { training } : { training, seed: opts.seed };
     const intLabels = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
     const text = promptLearner!.encode(forward);
     let imagePoints: Tensor3D | undefined;
