@@ -1,4 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -119,30 +121,24 @@ function read100(v: Float32Array): number[] {
 
 describe('the built packages find the word vectors from any entry point', () => {
   it("under 'node -e', with the ESM build and with the CJS build", async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
     const cwd = fileURLToPath(new URL('../..', import.meta.url)); // packages/text: resolves @lico/text to its dist
     const run = (code: string, type: 'module' | 'commonjs') =>
       spawnSync(process.execPath, ['--input-type', type, '-e', code], { cwd, encoding: 'utf-8' });
     // Plain 'node -e' is CommonJS with a global __filename of '[eval]'; import() loads the ESM build.
-    const esm = run("require('@tensorflow/tfjs-backend-cpu'); import('@lico/text').then((t) => t.createWordVectorEncoder({ texts: ['shirt', 'bag'], cacheDir: false })).then((e) => console.log(e.outputDim, e.words.join(',')));", 'commonjs');
+    const esm = run("require('@tensorflow/tfjs-backend-cpu'); import('@lico/text').then((t) => t.createWordVectorEncoder({ texts: ['shirt', 'bag'], cacheDir: false })).then((e) => console.log(String(e.outputDim) + ' ' + e.words.join(',')));", 'commonjs');
     expect(esm.stderr.replace(/=+\nHi, looks like[\s\S]*?=+\n/, '').trim()).toBe('');
     expect(esm.stdout.trim()).toBe('100 .,bag,shirt');
-    const cjs = run("require('@tensorflow/tfjs-backend-cpu'); require('@lico/text').createWordVectorEncoder({ texts: ['shirt'], cacheDir: false }).then((e) => console.log(e.outputDim));", 'commonjs');
+    const cjs = run("require('@tensorflow/tfjs-backend-cpu'); require('@lico/text').createWordVectorEncoder({ texts: ['shirt'], cacheDir: false }).then((e) => console.log(String(e.outputDim)));", 'commonjs');
     expect(cjs.stdout.trim()).toBe('100');
   }, 60_000);
 });
 
 describe('without the optional word vectors installed', () => {
   it("createWordVectorEncoder names the package to install (it is an optional peer)", async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { cpSync, mkdirSync, mkdtempSync, symlinkSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { fileURLToPath } = await import('node:url');
     const textDir = fileURLToPath(new URL('../..', import.meta.url));
     const repo = path.join(textDir, '..', '..');
     // A project with @lico/text (copied, so no parent node_modules has the vectors) and its other needs.
-    const root = mkdtempSync(path.join(tmpdir(), 'lico-no-wink-'));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'lico-no-wink-'));
     mkdirSync(path.join(root, 'node_modules', '@lico'), { recursive: true });
     mkdirSync(path.join(root, 'node_modules', '@tensorflow'), { recursive: true });
     cpSync(path.join(textDir, 'package.json'), path.join(root, 'node_modules', '@lico', 'text', 'package.json'));
