@@ -182,6 +182,22 @@ function configSection(runs: readonly ReportRun[]): string {
   return blocks.length ? `<h2>Configuration</h2>${blocks.join('')}` : '';
 }
 
+/**
+ * A self-contained HTML document around `body`: no scripts and no requests (the Content Security
+ * Policy allows only inline styles and `data:` images), lico's stylesheet, `title` escaped.
+ */
+export function htmlDocument(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head>
+<body>
+${body}
+</body></html>
+`;
+}
+
 /** Renders the whole report as one HTML document (a string). */
 export function renderReport(input: ReportInput): string {
   const body = [
@@ -197,13 +213,5 @@ export function renderReport(input: ReportInput): string {
     heatmapGrid(input.runs),
     configSection(input.runs),
   ].join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title><style>${REPORT_CSS}</style></head>
-<body>
-${body}
-</body></html>
-`;
+  return htmlDocument(input.title, body);
 }

@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@lico/core';
 import { escapeHtml } from '../report/escape-html';
-import { REPORT_CSS } from '../report/render-report';
+import { htmlDocument } from '../report/render-report';
 import { PLOT_PALETTE, svgLinePlot } from '../report/svg-line-plot';
 import type { PairedDifference } from './statistics';
 import type { MetricInfo, StudyResults, StudyRunRecord } from './study-results';
@@ -142,15 +142,7 @@ export function renderStudyReport(results: StudyResults): string {
     '<h2>Machines</h2>',
     `<pre>${escapeHtml(JSON.stringify(results.machines, null, 2))}</pre>`,
   ].join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head>
-<body>
-${body}
-</body></html>
-`;
+  return htmlDocument(title, body);
 }
 
 function mdNum(v: number | null | undefined, scale: number, digits: number): string {
