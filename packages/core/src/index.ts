@@ -95,3 +95,5 @@ export {
 } from './trainer/trainer';
 export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';
 export { featurePositions } from './objective/feature-positions';
+export { selectRows } from './objective/select-rows';
+export { registerMissingGradients, gradientsRegisteredOnImport } from './register-gradients';

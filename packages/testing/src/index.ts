@@ -140,4 +140,19 @@ export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');
   await tf.ready();
 }
+/**
+ * Runs `fn` with the kernel `kernelName` unregistered on `backendName` (as on a stock backend that
+ * lacks it, e.g. `UnsortedSegmentSum` on tfjs-backend-wasm), then registers it again.
+ */
+export function withoutKernel<T>(kernelName: string, backendName: string, fn: () => T): T {
+  const config = tf.getKernel(kernelName, backendName);
+  if (!config) throw new Error(`withoutKernel: '${kernelName}' is not registered for '${backendName}'.`);
+  tf.unregisterKernel(kernelName, backendName);
+  try {
+    return fn();
+  } finally {
+    tf.registerKernel(config);
+  }
+}
+
 export { type FormulaTensor, hashUnit, formulaTensor, formulaStateDict, formulaInputNCHW, formulaInputNHWC } from './torch-weights';

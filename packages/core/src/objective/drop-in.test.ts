@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { useCpuBackend } from '@lico/testing';
+import { useCpuBackend, withoutKernel } from '@lico/testing';
 import '../register-gradients';
 import { createLicoObjective } from './lico-objective';
 import { featurePositions } from './feature-positions';
@@ -70,6 +70,33 @@ describe('drop-in: LICO added to a plain tfjs training loop (the README example)
       expect(Number.isFinite(plain.total.dataSync()[0]!)).toBe(true);
       expect(() => objective.computeLoss(out, tf.zeros([6, k + 1]) as tf.Tensor2D)).toThrow(/one column per class/);
       tf.dispose([images, labels, oneHot, out.logits, out.embedding, out.featureMap]);
+    }
+    objective.dispose();
+    model.dispose();
+    promptLearner.dispose();
+    mappingNet.dispose();
+  });
+});
+
+describe('drop-in on a backend without UnsortedSegmentSum (stock tfjs-backend-wasm)', () => {
+  it('computes the same gradients of every variable: selecting by label needs no gather gradient', async () => {
+    const model = createTinyClassifier();
+    const promptLearner = createStandInPromptLearner();
+    const mappingNet = createStandInMappingNet();
+    const objective = createLicoObjective({ promptLearner, mappingNet, mm: createStandInMm(), ot: createStandInOt() });
+    const variables = [...model.trainableVariables(), ...objective.trainableVariables()];
+    const dataset = createStandInDataset({ size: 6 });
+    for await (const { images, labels } of dataset.batches({ batchSize: 6, seed: 1 })) {
+      const loss = () => objective.computeLoss(model.forward(images, { training: true }), labels, { training: true, seed: 2 }).total;
+      const reference = tf.variableGrads(loss, variables);
+      const stock = withoutKernel('UnsortedSegmentSum', 'cpu', () => tf.variableGrads(loss, variables));
+      expect(Object.keys(stock.grads).sort()).toEqual(Object.keys(reference.grads).sort());
+      for (const name of Object.keys(reference.grads)) {
+        const a = stock.grads[name]!.dataSync();
+        const b = reference.grads[name]!.dataSync();
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(b[i]!));
+      }
+      tf.dispose([reference.value, stock.value, ...Object.values(reference.grads), ...Object.values(stock.grads), images, labels]);
     }
     objective.dispose();
     model.dispose();

@@ -4,7 +4,7 @@ import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/
 import '../register-gradients';
 import { ConfigError } from '../errors';
 import type { AlignmentInputs, AlignmentLoss } from '../spec';
-import { createBaselineObjective, createLicoObjective, DEFAULT_TEMPERATURE } from './lico-objective';
+import { backendAdvice, createBaselineObjective, createLicoObjective, DEFAULT_TEMPERATURE } from './lico-objective';
 import { countCorrect, softmaxCrossEntropy } from './cross-entropy';
 import {
   createStandInMappingNet,
@@ -161,6 +161,24 @@ describe('createLicoObjective', () => {
 });
 
 describe('createLicoObjective: stock backends', () => {
+  it('backendAdvice names the missing wasm training kernels of stock tfjs-backend-wasm, and says nothing once they are registered', () => {
+    const stock = backendAdvice('wasm', 'baseline');
+    expect(stock).toMatch(/stock tfjs-backend-wasm, without the training kernels 'Conv2DBackpropFilter', 'UnsortedSegmentSum'.*useBackend\('wasm'\)/);
+    const fake = (kernelName: string) => ({ kernelName, backendName: 'wasm', kernelFunc: () => ({ dataId: {}, shape: [], dtype: 'float32' as const }) });
+    tf.registerKernel(fake('Conv2DBackpropFilter'));
+    try {
+      expect(backendAdvice('wasm', 'lico')).toMatch(/without the training kernels 'UnsortedSegmentSum' \(/);
+      tf.registerKernel(fake('UnsortedSegmentSum'));
+      expect(backendAdvice('wasm', 'lico')).toBeUndefined();
+    } finally {
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      if (tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
+    }
+    expect(backendAdvice('cpu', 'lico')).toMatch(/pure-JavaScript 'cpu' backend/);
+    expect(backendAdvice('cpu', 'baseline')).toBeUndefined();
+    expect(backendAdvice('webgl', 'lico')).toBeUndefined();
+  });
+
   it("tfjs's 'Kernel not registered' becomes a ConfigError that says to use @lico/backends; cpu warns once", async () => {
     await useCpuBackend();
     const broken: AlignmentLoss = {

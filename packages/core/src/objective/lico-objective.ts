@@ -5,6 +5,7 @@ import { assertRank, formatShape } from '../assert';
 import { ShapeError } from '../errors';
 import type { AlignmentInputs, AlignmentLoss, ClassifierOutput, MappingNet, NamedVariables, PromptLearner } from '../spec';
 import { softmaxCrossEntropy } from './cross-entropy';
+import { selectRows } from './select-rows';
 
 /**
  * A learnable temperature as `@lico/text`'s `createTemperature` makes it: `value` is read on every
@@ -106,6 +107,35 @@ export function explainMissingKernel(error: unknown): unknown {
     `The '${m[2]}' backend has no '${m[1]}' kernel, which the LICO objective needs. ` +
       `Import { useBackend } from '@lico/backends' and call await useBackend('${m[2] === 'wasm' ? 'wasm' : 'auto'}') instead of tf.setBackend(): it registers lico's kernels. (${error instanceof Error ? error.message : String(error)})`,
   );
+}
+
+/**
+ * Training kernels that stock `@tensorflow/tfjs-backend-wasm` 4.22 lacks (a conv net's backward
+ * pass fails there with "Kernel 'Conv2DBackpropFilter' not registered"); `@lico/backends` registers them.
+ */
+const STOCK_WASM_MISSING_KERNELS = ['Conv2DBackpropFilter', 'UnsortedSegmentSum'] as const;
+
+/**
+ * The one-time advice for a backend that trains badly: tfjs's pure-JavaScript `cpu` (LICO mode: ~50×
+ * slower than wasm), or stock `wasm` without lico's kernels (a conv net cannot train there). `undefined` otherwise.
+ */
+export function backendAdvice(backend: string, mode: 'lico' | 'baseline'): string | undefined {
+  if (backend === 'cpu' && mode === 'lico') {
+    return (
+      "lico: the LICO objective runs on tfjs's pure-JavaScript 'cpu' backend, where one step is ~50x slower than on wasm (measured: 11.5 s vs 0.23 s for the prompt encoder). " +
+      "Use @tensorflow/tfjs-node(-gpu), or import { useBackend } from '@lico/backends' and await useBackend('wasm')."
+    );
+  }
+  if (backend === 'wasm') {
+    const missing = STOCK_WASM_MISSING_KERNELS.filter((name) => !tf.getKernel(name, 'wasm'));
+    if (missing.length > 0) {
+      return (
+        `lico: this is stock tfjs-backend-wasm, without the training kernels ${missing.map((m) => `'${m}'`).join(', ')} (a conv net's backward pass fails there, and its MaxPoolGrad is wrong for batches > 1). ` +
+        "Import { useBackend } from '@lico/backends' and await useBackend('wasm') instead of tf.setBackend('wasm'): it registers lico's kernels."
+      );
+    }
+  }
+  return undefined;
 }
 
 function isVariable(x: unknown): x is Variable {
@@ -225,14 +255,12 @@ function createObjectiveImpl(
     };
   };
 
-  let warnedCpu = false;
+  let warnedBackend = false;
   const computeLoss = (output: ClassifierOutput, labelsIn: Tensor1D | Tensor2D, opts: ComputeLossOptions = { training: true }): LossTerms => {
-    if (mode === 'lico' && !warnedCpu && tf.getBackend() === 'cpu') {
-      warnedCpu = true;
-      console.warn(
-        "lico: the LICO objective runs on tfjs's pure-JavaScript 'cpu' backend, where one step is ~50x slower than on wasm (measured: 11.5 s vs 0.23 s for the prompt encoder). " +
-          "Use @tensorflow/tfjs-node(-gpu), or import { useBackend } from '@lico/backends' and await useBackend('wasm').",
-      );
+    if (!warnedBackend) {
+      const advice = backendAdvice(tf.getBackend(), mode);
+      if (advice) console.warn(advice);
+      warnedBackend = true;
     }
     let terms: LossTerms;
     try {
@@ -283,7 +311,7 @@ function createObjectiveImpl(
     const inputs: AlignmentInputs = {
       imageEmbeddings: embedding,
       get textEmbeddings() {
-        textEmbeddings ??= tf.gather(text.classFeatures, intLabels) as Tensor2D;
+        textEmbeddings ??= selectRows(text.classFeatures, intLabels);
         return textEmbeddings;
       },
       get imagePoints() {
@@ -294,7 +322,7 @@ function createObjectiveImpl(
         if (!textPoints) {
           if (!mappingNet) throw new ConfigError('An alignment loss reads textPoints, but the objective has no mappingNet.');
           const points = mappingNet.apply(text.promptFeatures, forward); // [M,K,HW]
-          textPoints = tf.transpose(tf.gather(points, intLabels, 1), [1, 0, 2]) as Tensor3D; // [N,M,HW]
+          textPoints = selectRows(tf.transpose(points, [1, 0, 2]) as Tensor3D, intLabels); // [K,M,HW] -> [N,M,HW]
         }
         return textPoints;
       },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type ForwardOptions, type PromptFeatures, type PromptLearner, SPECIFICATION_VERSION, assertOneOf, assertPositive, assertPositiveInteger, createRng } from '@lico/core';
+import { ConfigError, type ForwardOptions, type PromptFeatures, type PromptLearner, SPECIFICATION_VERSION, assertOneOf, assertPositive, assertPositiveInteger, createRng, selectRows } from '@lico/core';
 import type { PromptableTextEncoder } from '../promptable';
 import { vjp } from '../transformer/checkpoint';
 
@@ -196,11 +196,11 @@ export function createPromptLearner(options: PromptLearnerOptions): LicoPromptLe
       const kc = c1 - c0;
       const table = tf.concat([tf.reshape(ctx, [ctxRows, e]), fixedTable], 0);
       if (pass === 'shared-prefix') {
-        const prefix = tf.reshape(tf.gather(table, tf.tensor1d(prefixIdxTensorData, 'int32')), [numVariants, prefixLen, e]) as tf.Tensor3D;
-        const suffix = tf.reshape(tf.gather(table, tf.tensor1d(idx, 'int32')), [numVariants, kc, suffixLen, e]) as tf.Tensor4D;
+        const prefix = tf.reshape(selectRows(table, tf.tensor1d(prefixIdxTensorData, 'int32')), [numVariants, prefixLen, e]) as tf.Tensor3D;
+        const suffix = tf.reshape(selectRows(table, tf.tensor1d(idx, 'int32')), [numVariants, kc, suffixLen, e]) as tf.Tensor4D;
         return encoder.encodeWithPrefix(prefix, suffix, eot);
       }
-      const seqs = tf.reshape(tf.gather(table, tf.tensor1d(idx, 'int32')), [numVariants * kc, fullLen, e]) as tf.Tensor3D;
+      const seqs = tf.reshape(selectRows(table, tf.tensor1d(idx, 'int32')), [numVariants * kc, fullLen, e]) as tf.Tensor3D;
       const flat = encoder.encodeEmbeddings(seqs, eot);
       return tf.reshape(flat, [numVariants, kc, flat.shape[1]]) as tf.Tensor3D;
     });

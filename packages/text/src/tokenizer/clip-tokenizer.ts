@@ -105,7 +105,9 @@ export class ClipTokenizer {
         throw new NotFoundError(`cannot read tokenizer file ${file}: ${(error as Error).message}`);
       }
     };
-    const [vocabText, mergesText] = await Promise.all([read(files.vocab), read(files.merges)]);
+    // One after the other: with both files missing, the error always names vocab.json (not whichever read failed first).
+    const vocabText = await read(files.vocab);
+    const mergesText = await read(files.merges);
     let vocab: Record<string, number>;
     try {
       vocab = JSON.parse(vocabText) as Record<string, number>;

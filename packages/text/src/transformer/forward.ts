@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { selectRows } from '@lico/core';
 import type { ClipTextConfig } from './config';
 import { checkpoint } from './checkpoint';
 import { frozenLinear2d, matMulAB, swapLast } from './matmul';
@@ -112,7 +113,7 @@ function head(pooled: tf.Tensor, weights: ClipTextWeights, config: ClipTextConfi
 function gatherRows(x: tf.Tensor, positions: readonly number[]): tf.Tensor {
   const [b, l, e] = x.shape as [number, number, number];
   const flat = tf.reshape(x, [b * l, e]);
-  return tf.gather(flat, tf.tensor1d(positions.map((p, i) => i * l + p), 'int32'));
+  return selectRows(flat, tf.tensor1d(positions.map((p, i) => i * l + p), 'int32'));
 }
 
 /**
