@@ -4,7 +4,8 @@
 A torchvision ResNet-18 (10 classes) gets the deterministic formula state dict of
 `tools/reference/backbones-torch-weights.py` (imported, so the JS test rebuilds the same weights
 with `formulaStateDict` of @lico/testing) and explains the formula input (2 images, 3x64x64) with
-pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM, ScoreCAM and EigenCAM (its SVD
+pytorch-grad-cam's GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM, ScoreCAM, HiResCAM, GradCAMElementWise
+and EigenCAM (its SVD
 projection's arbitrary sign aligned by @lico/cam's documented rule) on `layer4[-1]` (and GradCAM on
 `layer3[-1]`), targets ClassifierOutputTarget([3, 7]). Maps are stored strided
 (every 5th flat element of the [2,64,64] map). Also: cv2.resize (INTER_LINEAR) of a small map, the
@@ -69,7 +70,7 @@ def main():
     import cv2
     import scipy
     from scipy.ndimage import gaussian_filter
-    from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+    from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMElementWise, GradCAMPlusPlus, HiResCAM, LayerCAM, ScoreCAM, XGradCAM
     import pytorch_grad_cam.eigen_cam as eigen_cam_module
 
     # EigenCAM: pytorch-grad-cam's get_2d_projection (centred SVD, first right singular vector)
@@ -108,6 +109,9 @@ def main():
         ('scoreCam', ScoreCAM, model.layer4[-1]),
         ('gradCamLayer3', GradCAM, model.layer3[-1]),
         ('eigenCamSignAligned', EigenCAM, model.layer4[-1]),
+        ('hiResCam', HiResCAM, model.layer4[-1]),
+        ('gradCamElementWise', GradCAMElementWise, model.layer4[-1]),
+        ('hiResCamLayer3', HiResCAM, model.layer3[-1]),
     ]:
         cam = cls(model=model, target_layers=[layer])
         cam.batch_size = 32

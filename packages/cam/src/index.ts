@@ -1,5 +1,6 @@
 /**
- * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM) for any
+ * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM, gradient,
+ * SmoothGrad, Integrated Gradients, Occlusion) for any
  * `ImageClassifier`, the metrics that judge them, and heatmap rendering.
  */
 export {
@@ -19,6 +20,22 @@ export { layerCam, type LayerCamOptions } from './interpreters/layer-cam';
 export { eigenCam, type EigenCamOptions } from './interpreters/eigen-cam';
 export { scoreCam, type ScoreCamOptions, type ScoreCamVariant } from './interpreters/score-cam';
 export { rise, riseMasks, riseMasksFromArray, type RiseOptions, type RiseMaskSource } from './interpreters/rise';
+export { hiResCam, type HiResCamOptions } from './interpreters/hi-res-cam';
+export { gradCamElementWise, type GradCamElementWiseOptions } from './interpreters/grad-cam-element-wise';
+export { type ChannelReduction, type AttributionSign, type InputAttributionOptions } from './interpreters/input-attribution';
+export { gradient, type GradientOptions } from './interpreters/gradient';
+export { smoothGrad, type SmoothGradOptions } from './interpreters/smooth-grad';
+export {
+  integratedGradients,
+  integratedGradientsAttributions,
+  integrationPoints,
+  gaussLegendre,
+  type IntegratedGradientsOptions,
+  type IntegratedGradientsResult,
+  type IntegrationMethod,
+  type CompletenessReport,
+} from './interpreters/integrated-gradients';
+export { occlusion, occlusionStarts, type OcclusionOptions } from './interpreters/occlusion';
 export {
   createGradCam,
   createGradCamPlusPlus,
@@ -27,6 +44,12 @@ export {
   createScoreCam,
   createRise,
   createEigenCam,
+  createHiResCam,
+  createGradCamElementWise,
+  createGradient,
+  createIntegratedGradients,
+  createSmoothGrad,
+  createOcclusion,
   interpreters,
   INTERPRETER_NAMES,
   createInterpreter,
@@ -54,6 +77,12 @@ export {
   type EnergyInMaskResult,
 } from './metrics/localization';
 export { spearman, averageRanks } from './metrics/spearman';
+export { sparseness, giniIndex, type SparsenessResult } from './metrics/sparseness';
+export {
+  relevanceMassAccuracy,
+  relevanceRankAccuracy,
+  type RelevanceAccuracyResult,
+} from './metrics/relevance-accuracy';
 export {
   cascadingRandomization,
   defaultRandomizationGroups,

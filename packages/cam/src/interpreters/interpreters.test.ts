@@ -6,7 +6,9 @@ import { resizeMaps } from '../common';
 import { captumConvNet, linearGapClassifier } from '../testing/tiny-classifiers';
 import { eigenCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
+import { gradCamElementWise } from './grad-cam-element-wise';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
+import { hiResCam } from './hi-res-cam';
 import { layerCam } from './layer-cam';
 import { createInterpreter, INTERPRETER_NAMES, interpreters } from './plugins';
 import { rise } from './rise';
@@ -73,6 +75,26 @@ describe('gradient CAMs: closed forms', () => {
       expectClose(await xGradCam(model, x, { targets: [c], ...RAW }), combine(g.map((gk, k) => (gk * sums[k]!) / (sums[k]! + 1e-7))), { atol: 1e-5, rtol: 1e-5 });
       expectClose(await layerCam(model, x, { targets: [c], ...RAW }), combine(g.map((gk) => Math.max(gk, 0))), { atol: 1e-5, rtol: 1e-5 });
     }
+  });
+
+  it('HiResCAM equals Grad-CAM when the gradient is spatially constant (GAP head); element-wise: Σ_k ReLU(W[k][c]/Z·A^k)', async () => {
+    const model = linearGapClassifier(W, 3, 3);
+    const x = inputOf(A, 3, 3);
+    for (const c of [0, 1, 2]) {
+      expectClose(await hiResCam(model, x, { targets: [c], ...RAW }), await gradCam(model, x, { targets: [c], ...RAW }), { atol: 1e-6 });
+      expectClose(await hiResCam(model, x, { targets: [c], ...RAW }), combine([W[0]![c]! / 9, W[1]![c]! / 9]), { atol: 1e-5, rtol: 1e-5 });
+      const elementWise = A[0]!.map((_, p) => Math.max(0, (W[0]![c]! / 9) * A[0]![p]!) + Math.max(0, (W[1]![c]! / 9) * A[1]![p]!));
+      expectClose(await gradCamElementWise(model, x, { targets: [c], ...RAW }), elementWise, { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  it("HiResCAM and Grad-CAM element-wise on captum's one-conv net (gradient not spatially constant): [0,4,25,25] and [0,4,31,40]", async () => {
+    // conv activations: channel 0 [−5,4,31,40], channel 1 [−30,−21,6,15]; the gradient of the
+    // (positive) logit is fc weight × 1[relu active]: channel 0 [0,1,1,1], channel 1 [0,0,−1,−1].
+    const model = captumConvNet();
+    const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]) as tf.Tensor4D;
+    expectClose(await hiResCam(model, x, { targets: [0], layer: 'conv', ...RAW }), [0, 4, 25, 25], { atol: 1e-4 });
+    expectClose(await gradCamElementWise(model, x, { targets: [0], layer: 'conv', ...RAW }), [0, 4, 31, 40], { atol: 1e-4 });
   });
 
   it('default post-processing: ReLU, then min–max to [0,1] with eps 1e-7', async () => {
@@ -194,7 +216,12 @@ describe('RISE', () => {
 describe('contract', () => {
   const model = linearGapClassifier(W, 3, 3);
   const x = tf.concat([inputOf(A, 3, 3), inputOf([A[1]!, A[0]!], 3, 3), inputOf([A[0]!.map((v) => 10 - v), A[1]!], 3, 3)]);
-  const cheap = { rise: { numMasks: 40, gridSize: 3 } } as Record<string, object>;
+  const cheap = {
+    rise: { numMasks: 40, gridSize: 3 },
+    occlusion: { window: 2, stride: 1, batchSize: 5 },
+    integratedGradients: { steps: 8, batchSize: 7 },
+    smoothGrad: { samples: 6, batchSize: 5 },
+  } as Record<string, object>;
 
   it('every interpreter: [N,H,W] in [0,1]; a batch equals its images one at a time; no leaks', async () => {
     for (const name of INTERPRETER_NAMES) {

@@ -2,10 +2,16 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { SPECIFICATION_VERSION, UnknownNameError, type ImageClassifier, type Interpreter } from '@lico/core';
 import { eigenCam, type EigenCamOptions } from './eigen-cam';
 import { gradCam, type GradCamOptions } from './grad-cam';
+import { gradCamElementWise, type GradCamElementWiseOptions } from './grad-cam-element-wise';
 import { gradCamPlusPlus, type GradCamPlusPlusOptions } from './grad-cam-plus-plus';
+import { gradient, type GradientOptions } from './gradient';
+import { hiResCam, type HiResCamOptions } from './hi-res-cam';
+import { integratedGradients, type IntegratedGradientsOptions } from './integrated-gradients';
 import { layerCam, type LayerCamOptions } from './layer-cam';
+import { occlusion, type OcclusionOptions } from './occlusion';
 import { rise, type RiseOptions } from './rise';
 import { scoreCam, type ScoreCamOptions } from './score-cam';
+import { smoothGrad, type SmoothGradOptions } from './smooth-grad';
 import { xGradCam, type XGradCamOptions } from './x-grad-cam';
 
 type Method<O> = (model: ImageClassifier, images: tf.Tensor4D, options?: O) => Promise<tf.Tensor3D>;
@@ -46,6 +52,30 @@ export function createRise(options: RiseOptions = {}): Interpreter<RiseOptions> 
 export function createEigenCam(options: EigenCamOptions = {}): Interpreter<EigenCamOptions> {
   return plugin('eigenCam', eigenCam, options);
 }
+/** HiResCAM as an {@link Interpreter}. */
+export function createHiResCam(options: HiResCamOptions = {}): Interpreter<HiResCamOptions> {
+  return plugin('hiResCam', hiResCam, options);
+}
+/** Grad-CAM element-wise as an {@link Interpreter}. */
+export function createGradCamElementWise(options: GradCamElementWiseOptions = {}): Interpreter<GradCamElementWiseOptions> {
+  return plugin('gradCamElementWise', gradCamElementWise, options);
+}
+/** Vanilla gradient saliency as an {@link Interpreter}. */
+export function createGradient(options: GradientOptions = {}): Interpreter<GradientOptions> {
+  return plugin('gradient', gradient, options);
+}
+/** Integrated Gradients as an {@link Interpreter}. */
+export function createIntegratedGradients(options: IntegratedGradientsOptions = {}): Interpreter<IntegratedGradientsOptions> {
+  return plugin('integratedGradients', integratedGradients, options);
+}
+/** SmoothGrad as an {@link Interpreter}. */
+export function createSmoothGrad(options: SmoothGradOptions = {}): Interpreter<SmoothGradOptions> {
+  return plugin('smoothGrad', smoothGrad, options);
+}
+/** Occlusion as an {@link Interpreter}. */
+export function createOcclusion(options: OcclusionOptions = {}): Interpreter<OcclusionOptions> {
+  return plugin('occlusion', occlusion, options);
+}
 
 /** Options of any interpreter in {@link interpreters}, by name. */
 export interface InterpreterOptionsByName {
@@ -56,6 +86,12 @@ export interface InterpreterOptionsByName {
   scoreCam: ScoreCamOptions;
   rise: RiseOptions;
   eigenCam: EigenCamOptions;
+  hiResCam: HiResCamOptions;
+  gradCamElementWise: GradCamElementWiseOptions;
+  gradient: GradientOptions;
+  integratedGradients: IntegratedGradientsOptions;
+  smoothGrad: SmoothGradOptions;
+  occlusion: OcclusionOptions;
 }
 
 /** A name in the interpreter registry. */
@@ -70,6 +106,12 @@ export const interpreters: { readonly [K in InterpreterName]: (options?: Interpr
   scoreCam: createScoreCam,
   rise: createRise,
   eigenCam: createEigenCam,
+  hiResCam: createHiResCam,
+  gradCamElementWise: createGradCamElementWise,
+  gradient: createGradient,
+  integratedGradients: createIntegratedGradients,
+  smoothGrad: createSmoothGrad,
+  occlusion: createOcclusion,
 };
 
 /** The registry's names. */

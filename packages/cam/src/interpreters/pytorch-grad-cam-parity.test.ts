@@ -19,7 +19,9 @@ import { resizeMaps } from '../common';
 import { blurWeights1d } from '../metrics/blur';
 import { eigenCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
+import { gradCamElementWise } from './grad-cam-element-wise';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
+import { hiResCam } from './hi-res-cam';
 import { layerCam } from './layer-cam';
 import { rise, riseMasksFromArray } from './rise';
 import { scoreCam } from './score-cam';
@@ -89,7 +91,17 @@ describe('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64
     ['gradCamLayer3', gradCam, 'layer3'],
     // pytorch-grad-cam's SVD projection with its arbitrary sign aligned by our documented rule
     ['eigenCamSignAligned', eigenCam],
+    // layer4 feeds a global average pool, so there HiResCAM equals Grad-CAM; layer3 tells them apart.
+    ['hiResCam', hiResCam],
+    ['gradCamElementWise', gradCamElementWise],
+    ['hiResCamLayer3', hiResCam, 'layer3'],
   ];
+  it('the goldens tell HiResCAM from Grad-CAM on layer3 and from Grad-CAM element-wise on layer4', () => {
+    const gap = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    expect(gap(golden.maps.hiResCamLayer3!, golden.maps.gradCamLayer3!)).toBeGreaterThan(0.05);
+    expect(gap(golden.maps.gradCamElementWise!, golden.maps.hiResCam!)).toBeGreaterThan(0.05);
+  });
+
   for (const [name, method, layer] of cases) {
     it(`${name} within ${layer ? TOLERANCE_LAYER3 : TOLERANCE}`, async () => {
       // Score-CAM runs 512 forward passes per image (batches of 128 masked inputs): ~7 s an image.

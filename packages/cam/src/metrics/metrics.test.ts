@@ -7,6 +7,8 @@ import { linearGapClassifier, sequentialClassifier } from '../testing/tiny-class
 import { averageDropIncrease } from './average-drop';
 import { cascadingRandomization, defaultRandomizationGroups } from './cascading-randomization';
 import { energyInMask, pointingGame } from './localization';
+import { relevanceMassAccuracy, relevanceRankAccuracy } from './relevance-accuracy';
+import { giniIndex, sparseness } from './sparseness';
 import { averageRanks, spearman } from './spearman';
 
 beforeAll(useCpuBackend);
@@ -109,5 +111,67 @@ describe('cascading randomisation', () => {
     const r = await cascadingRandomization(m, x, fixed, { targets: [0], groups: [['head/bias'], ['conv/kernel']] });
     expect(r.steps.map((s) => s.meanCorrelation)).toEqual([1, 1]);
     await expect(cascadingRandomization(m, x, fixed, { groups: [['nope']] })).rejects.toThrow(/nope/);
+  });
+});
+
+describe('sparseness (Quantus Sparseness: Gini index of |a|)', () => {
+  it('closed forms: one-hot 1 − 1/n, constant 0, [0,0,1,1] 0.5, [1,2,3,4] 0.25', () => {
+    expect(giniIndex([0, 0, 0, 0, 1, 0, 0, 0, 0])).toBeCloseTo(1 - 1 / 9, 12);
+    expect(giniIndex([3, 3, 3, 3])).toBeCloseTo(0, 12);
+    expect(giniIndex([1, 0, 1, 0])).toBeCloseTo(0.5, 12);
+    expect(giniIndex([4, 1, 3, 2])).toBeCloseTo(0.25, 12);
+  });
+
+  it('per image on maps: one-hot → 1 − 1/n (up to the 1e-7 offset), constant and all-zero → 0, sign and scale ignored', async () => {
+    const maps = tf.tensor3d([0, 0, 0, 0, -5, 0, 0, 0, 0, /**/ 2, 2, 2, 2, 2, 2, 2, 2, 2, /**/ 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/ 4, -1, 3, 2, 0, 0, 0, 0, 0], [4, 3, 3]);
+    const r = await expectNoLeaks(() => sparseness(maps));
+    // a/max + 1e-7: one-hot gives (1 − 1/n)/(1 + n·1e-7).
+    expect(r.scores[0]).toBeCloseTo((1 - 1 / 9) / (1 + 9e-7), 10);
+    expect(r.scores[1]).toBeCloseTo(0, 10);
+    expect(r.scores[2]).toBeCloseTo(0, 10);
+    expect(r.scores[3]).toBeCloseTo(giniIndex([4, 1, 3, 2, 0, 0, 0, 0, 0]), 5);
+    expect(r.mean).toBeCloseTo(r.scores.reduce((a, b) => a + b, 0) / 4, 12);
+    // [N,H,W,C] attributions count every value.
+    const attr = await sparseness(tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0], [1, 2, 2, 2]));
+    expect(attr.scores[0]).toBeCloseTo(1 - 1 / 8, 5);
+  });
+
+  it('rejects bad shapes and non-finite maps', async () => {
+    await expect(sparseness(tf.zeros([4, 4]))).rejects.toThrow(ShapeError);
+    await expect(sparseness(tf.zeros([4, 4]))).rejects.toThrow(/\[N,H,W\] or \[N,H,W,C\], got \[4,4\]/);
+    await expect(sparseness(tf.div(tf.zeros([1, 2, 2]), 0))).rejects.toThrow(/non-finite/);
+  });
+});
+
+describe('relevance mass and rank accuracy (Quantus, binary masks)', () => {
+  const masks = tf.tensor3d([1, 0, 1, 0, /**/ 0, 0, 1, 1, /**/ 0, 0, 0, 0], [3, 2, 2]);
+
+  it('mass: a map inside the mask scores 1; Σ_in|a| / Σ|a| otherwise; empty mask NaN', async () => {
+    const sal = tf.tensor3d([0.5, 0, 2, 0, /**/ 0.5, -0.5, 1, 0, /**/ 1, 1, 1, 1], [3, 2, 2]);
+    const r = await expectNoLeaks(() => relevanceMassAccuracy(sal, masks));
+    expect(r.scores[0]).toBe(1);
+    expect(r.scores[1]).toBeCloseTo(1 / 2, 12);
+    expect(r.scores[2]).toBeNaN();
+    expect(r.mean).toBeCloseTo(0.75, 12);
+    expect((await relevanceMassAccuracy(tf.zeros([3, 2, 2]) as tf.Tensor3D, masks)).scores[0]).toBeNaN();
+  });
+
+  it('rank: share of the K top-|a| pixels inside a mask of K pixels; ties to the higher flat index', async () => {
+    const sal = tf.tensor3d([0.9, 0.1, 0.8, 0.7, /**/ 3, -4, 1, 0, /**/ 1, 1, 1, 1], [3, 2, 2]);
+    const r = await expectNoLeaks(() => relevanceRankAccuracy(sal, masks));
+    expect(r.scores[0]).toBe(1); // top 2 = {0, 2}, the mask
+    expect(r.scores[1]).toBe(0); // top 2 by |a| = {1, 0}, the mask is {2, 3}
+    expect(r.scores[2]).toBeNaN();
+    const flat = tf.ones([2, 2, 2]) as tf.Tensor3D;
+    const ties = await relevanceRankAccuracy(flat, tf.tensor3d([0, 0, 1, 1, /**/ 1, 1, 0, 0], [2, 2, 2]));
+    expect(ties.scores).toEqual([1, 0]);
+  });
+
+  it('reject non-binary masks and mismatched shapes with the offending value or shapes', async () => {
+    const sal = tf.ones([3, 2, 2]) as tf.Tensor3D;
+    await expect(relevanceMassAccuracy(sal, tf.mul(tf.ones([3, 2, 2]), 0.5) as tf.Tensor3D)).rejects.toThrow(ConfigError);
+    await expect(relevanceRankAccuracy(sal, tf.mul(tf.ones([3, 2, 2]), 0.5) as tf.Tensor3D)).rejects.toThrow(/binary \(0 or 1\), got 0.5 at flat index 0/);
+    await expect(relevanceMassAccuracy(sal, tf.zeros([3, 2, 3]) as tf.Tensor3D)).rejects.toThrow(/saliency \[3,2,2\], got \[3,2,3\]/);
+    await expect(relevanceRankAccuracy(sal, tf.zeros([3, 2, 3]) as tf.Tensor3D)).rejects.toThrow(ShapeError);
   });
 });

@@ -118,3 +118,36 @@ export function sumClassifier(height: number, width: number, channels = 1): Imag
     head: (f) => tf.reshape(tf.sum(f, [1, 2, 3]), [f.shape[0], 1]) as tf.Tensor2D,
   });
 }
+
+/**
+ * Logits linear in the pixels: `y_k = Σ_p weights[k][p] · x_p + bias_k` with `p` the NHWC flat index
+ * of one image (`weights[k]` has `H·W·C` entries). So `∂y_k/∂x = weights[k]` everywhere. Layer
+ * `'input'` (the image itself).
+ */
+export function pixelLinearClassifier(weights: number[][], height: number, width: number, channels: number, bias?: number[]): ImageClassifier & { forwardCalls: number } {
+  const k = weights.length;
+  const size = height * width * channels;
+  weights.forEach((row, i) => {
+    if (row.length !== size) throw new Error(`weights[${i}] has ${row.length} entries, expected ${size}`);
+  });
+  const w = tf.keep(tf.transpose(tf.tensor2d(weights.flat(), [k, size])));
+  const b = tf.keep(tf.tensor1d(bias ?? new Array(k).fill(0)));
+  return sequentialClassifier({
+    name: 'pixel-linear',
+    inputShape: [height, width, channels],
+    numClasses: k,
+    stages: [{ name: 'input', apply: (x) => tf.clone(x) }],
+    head: (f) => tf.add(tf.matMul(tf.reshape(f, [f.shape[0], size]) as tf.Tensor2D, w as tf.Tensor2D), b) as tf.Tensor2D,
+  });
+}
+
+/** One class whose logit is `Σ_p fn(x_p)` over all values of the image (e.g. `tf.square`, `tf.tanh`). */
+export function pointwiseSumClassifier(fn: (x: tf.Tensor4D) => tf.Tensor4D, height: number, width: number, channels = 1): ImageClassifier & { forwardCalls: number } {
+  return sequentialClassifier({
+    name: 'pointwise-sum',
+    inputShape: [height, width, channels],
+    numClasses: 1,
+    stages: [{ name: 'input', apply: (x) => tf.clone(x) }],
+    head: (f) => tf.reshape(tf.sum(fn(f), [1, 2, 3]), [f.shape[0], 1]) as tf.Tensor2D,
+  });
+}

@@ -14,7 +14,21 @@ export const MODE_NAMES = ['baseline', 'lico'] as const;
 /** Backends `--backend` accepts. */
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 /** Interpreters `--interpreters` accepts. */
-export const INTERPRETER_NAMES = ['gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'scoreCam', 'rise', 'eigenCam'] as const;
+export const INTERPRETER_NAMES = [
+  'gradCam',
+  'gradCamPlusPlus',
+  'xGradCam',
+  'layerCam',
+  'scoreCam',
+  'rise',
+  'eigenCam',
+  'hiResCam',
+  'gradCamElementWise',
+  'gradient',
+  'integratedGradients',
+  'smoothGrad',
+  'occlusion',
+] as const;
 /** `--augment` values. */
 export const AUGMENT_CHOICES = ['auto', 'none', 'crop', 'crop-flip', 'crop-flip-noise'] as const;
 /** `--mm-sign` values. */

@@ -80,6 +80,13 @@ describe('parseCommandArgs', () => {
     expect(o.interpreters).toEqual(['rise', 'gradCam']);
     expect(o.dataset).toBe('localisation:/x');
   });
+
+  it('accepts the input-space interpreters and HiResCAM variants by their registry names', () => {
+    const names = 'gradient,integratedGradients,smoothGrad,occlusion,hiResCam,gradCamElementWise';
+    const o = parseCommandArgs(EVALUATE_SPEC, ['--model', 'm', '--dataset', 'cifar10', '--interpreters', names]);
+    expect(o.interpreters).toEqual(names.split(','));
+    expect(() => parseCommandArgs(EVALUATE_SPEC, ['--model', 'm', '--dataset', 'cifar10', '--interpreters', 'integratedgradients'])).toThrow(/'integratedGradients'/);
+  });
 });
 
 describe('formatCommandHelp', () => {

@@ -7,11 +7,12 @@ import { UnknownNameError, type Interpreter } from '@lico/core';
 import * as cam from '@lico/cam';
 import { encodePng } from '../report/encode-png';
 
-/** Creates an interpreter by name with the CLI's defaults (RISE: seeded, `riseMasks` masks, default 1000). */
+/** Creates an interpreter by name with the CLI's defaults (RISE: seeded, `riseMasks` masks, default 1000; SmoothGrad: seeded). */
 export function interpreterByName(name: string, seed: number, options: { readonly riseMasks?: number } = {}): Interpreter {
   const names = cam.INTERPRETER_NAMES as readonly string[];
   if (!names.includes(name)) throw new UnknownNameError('interpreter', name, names);
   if (name === 'rise') return cam.createInterpreter('rise', { seed, numMasks: options.riseMasks ?? 1000 });
+  if (name === 'smoothGrad') return cam.createInterpreter('smoothGrad', { seed });
   return cam.createInterpreter(name as cam.InterpreterName);
 }
 
