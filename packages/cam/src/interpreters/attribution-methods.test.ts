@@ -310,6 +310,12 @@ describe('Occlusion', () => {
     expect(v[1]!).toBeCloseTo((all[0]! + all[1]!) / 2, 5);
   });
 
+  it('the default 8×8 window and stride 4 are cut to a smaller image (2×2: one window over everything)', async () => {
+    const model = pixelLinearClassifier(WEIGHTS, H, W, C);
+    const map = await occlusion(model, images(), { targets: [0, 1], sign: 'all', ...RAW });
+    expectClose(map, X.flatMap((x, i) => new Array(H * W).fill(dot(WEIGHTS[i]!, x))), { atol: 1e-5 });
+  });
+
   it('batches the occluded images: ceil(N·positions/batchSize) passes + 1; batchSize does not change the map', async () => {
     const model = pixelLinearClassifier(WEIGHTS, H, W, C);
     const before = model.forwardCalls;

@@ -14,9 +14,9 @@ import {
 
 /** Options of {@link occlusion}. */
 export interface OcclusionOptions extends InputAttributionOptions {
-  /** Window `[height, width]` (or one number for a square), over all channels (default 8). */
+  /** Window `[height, width]` (or one number for a square), over all channels (default 8, cut to the image side when smaller). */
   readonly window?: number | readonly [number, number];
-  /** Step between windows `[y, x]` (or one number), at most the window (default 4, half the default window; Captum's default is 1). */
+  /** Step between windows `[y, x]` (or one number), at most the window (default 4, or the window when smaller; Captum's default is 1). */
   readonly stride?: number | readonly [number, number];
   /** Value the window is set to (default 0: in normalised space, the dataset mean; Captum's `baselines`). */
   readonly baseline?: number;
@@ -58,8 +58,9 @@ export async function occlusion(model: ImageClassifier, images: tf.Tensor4D, opt
   checkPositiveInteger(options.batchSize, 'batchSize');
   checkFiniteNumber(options.baseline, 'baseline');
   const [n, h, w] = images.shape;
-  const [wh, ww] = pair(options.window, 8, 'window');
-  const [sh, sw] = pair(options.stride, 4, 'stride');
+  // Defaults: an 8×8 window cut to the image, stride 4 cut to the window (explicit values are checked).
+  const [wh, ww] = options.window === undefined ? [Math.min(8, h), Math.min(8, w)] : pair(options.window, 8, 'window');
+  const [sh, sw] = options.stride === undefined ? [Math.min(4, wh), Math.min(4, ww)] : pair(options.stride, 4, 'stride');
   if (wh > h || ww > w) throw new ConfigError(`window ${wh}×${ww} is larger than the images ${formatShape(images.shape)} (H×W ${h}×${w}).`);
   if ((wh < h && sh > wh) || (ww < w && sw > ww)) {
     throw new ConfigError(`stride ${sh}×${sw} must not exceed window ${wh}×${ww} (pixels would be skipped), as Captum requires.`);
