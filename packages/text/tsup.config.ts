@@ -1,3 +1,4 @@
 import { licoTsup } from '../../tsup.shared';
 
-export default licoTsup();
+// `browser`: dist/browser/index.js for bundlers' browser condition, without Node built-ins.
+export default licoTsup({ browser: true });

@@ -5,5 +5,5 @@ export { validateImages } from './validate';
 export { loadTorchWeights, torchStateDictShapes } from './torch-import';
 export { createResNet, RESNET_DEPTHS, type ResNetOptions, type ResNetDepth, type ResNetStem } from './resnet';
 export { createPreActResNet, type PreActResNetOptions } from './preact-resnet';
-export { saveClassifier, loadClassifier, createFromConfig, ARCHITECTURES } from './save-load';
+export { saveClassifier, loadClassifier, fetchClassifier, createFromConfig, ARCHITECTURES } from './save-load';
 export { wrapLayersModel, type WrapLayersModelOptions } from './wrap-layers-model';

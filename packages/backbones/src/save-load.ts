@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assignNamed, ConfigError, FileFormatError, readWeights, saveVariables, UnknownNameError, type ImageClassifier } from '@lico/core';
-import path from 'node:path';
+import { assignNamed, ConfigError, fetchWeights, FileFormatError, readWeights, saveVariables, UnknownNameError, type FetchWeightsOptions, type ImageClassifier } from '@lico/core';
 import { createPreActResNet } from './preact-resnet';
 import { createResNet, type ResNetDepth, type ResNetStem } from './resnet';
 import type { BackboneClassifier } from './staged-classifier';
@@ -55,15 +54,27 @@ export async function saveClassifier(model: ImageClassifier, dir: string, extra:
  * weight is an error naming it). Only the tfjs format is read.
  */
 export async function loadClassifier(dir: string): Promise<BackboneClassifier> {
-  const { tensors, metadata } = await readWeights(dir);
+  return classifierFromWeights(await readWeights(dir), `${dir.replace(/[\\/]+$/, '')}/model.json`);
+}
+
+/**
+ * As {@link loadClassifier}, from a directory served over HTTP (`url/model.json` + its weight
+ * files): the way to load a classifier trained by `lico train` in a browser.
+ */
+export async function fetchClassifier(url: string, options: FetchWeightsOptions = {}): Promise<BackboneClassifier> {
+  return classifierFromWeights(await fetchWeights(url, options), `${url.replace(/\/+$/, '')}/model.json`);
+}
+
+function classifierFromWeights({ tensors, metadata }: { tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }, source: string): BackboneClassifier {
   try {
-    const config = metadata.classifier;
+    // saveClassifier stores `classifier`; the trainer's exportClassifier (lico train's model/) `config`.
+    const config = metadata.classifier ?? metadata.config;
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      throw new FileFormatError(path.join(dir, 'model.json'), 'userDefinedMetadata.classifier (the architecture config) is missing: not saved by saveClassifier?');
+      throw new FileFormatError(source, 'userDefinedMetadata.classifier (or .config, the architecture config) is missing: not saved by saveClassifier or a trainer export?');
     }
     const model = createFromConfig(config as Record<string, unknown>, { initialize: false });
     try {
-      assignNamed(model.namedVariables(), tensors, path.join(dir, 'model.json'));
+      assignNamed(model.namedVariables(), tensors, source);
     } catch (error) {
       model.dispose();
       throw error;

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { encodeSafetensors, FileFormatError, ShapeError, UnknownNameError, writeSafetensors } from '@lico/core';
+import { encodeSafetensors, FileFormatError, saveVariables, ShapeError, UnknownNameError, writeSafetensors } from '@lico/core';
 import { expectClose, formulaStateDict, useCpuBackend } from '@lico/testing';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createFromConfig, createWideResNet, loadClassifier, loadTorchWeights, saveClassifier, torchStateDictShapes } from './index';
+import { createFromConfig, createWideResNet, fetchClassifier, loadClassifier, loadTorchWeights, saveClassifier, torchStateDictShapes } from './index';
 
 let dir: string;
 beforeAll(async () => {
@@ -43,6 +43,31 @@ describe('saveClassifier / loadClassifier (tfjs format)', () => {
     expectClose(loaded.namedVariables()['block1.layer.0.bn1.running_var']!, m.namedVariables()['block1.layer.0.bn1.running_var']!, { atol: 0, rtol: 0 });
     m.dispose();
     loaded.dispose();
+  });
+
+  test("loads a trainer export (lico train's model/: config in userDefinedMetadata.config); fetchClassifier reads the same over HTTP", async () => {
+    const m = small();
+    const before = m.forward(x(), { training: false }).logits.arraySync();
+    await saveVariables(path.join(dir, 'export'), m.namedVariables(), { name: m.name, config: m.config, ema: false });
+    const loaded = await loadClassifier(path.join(dir, 'export'));
+    expectClose(loaded.forward(x(), { training: false }).logits, before, { atol: 0, rtol: 0 });
+    const files: Record<string, Uint8Array> = {
+      'http://x/m/model.json': readFileSync(path.join(dir, 'export', 'model.json')),
+      'http://x/m/weights.bin': readFileSync(path.join(dir, 'export', 'weights.bin')),
+    };
+    const fetched: string[] = [];
+    const fake = async (url: string) => {
+      fetched.push(url);
+      const body = files[url];
+      return { ok: !!body, status: body ? 200 : 404, text: async () => new TextDecoder().decode(body), arrayBuffer: async () => body!.slice().buffer };
+    };
+    const overHttp = await fetchClassifier('http://x/m', { fetch: fake });
+    expect(fetched).toEqual(['http://x/m/model.json', 'http://x/m/weights.bin']);
+    expectClose(overHttp.forward(x(), { training: false }).logits, before, { atol: 0, rtol: 0 });
+    await expect(fetchClassifier('http://x/missing/', { fetch: fake })).rejects.toThrow(/Cannot fetch http:\/\/x\/missing\/model\.json: HTTP 404/);
+    m.dispose();
+    loaded.dispose();
+    overHttp.dispose();
   });
 
   test('refuses a directory without the architecture, an unknown architecture, or mismatched weights', async () => {

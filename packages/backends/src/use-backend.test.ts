@@ -19,7 +19,7 @@ afterEach(() => {
 describe('useBackend', () => {
   it("rejects an unknown name and lists the valid ones", async () => {
     await expect(useBackend('gpu')).rejects.toThrow(UnknownNameError);
-    await expect(useBackend('gpu')).rejects.toThrow("Unknown backend 'gpu'. Valid backends: 'auto', 'tensorflow', 'wasm', 'cpu'.");
+    await expect(useBackend('gpu')).rejects.toThrow("Unknown backend 'gpu'. Valid backends: 'auto', 'tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu'.");
   });
 
   it("'tensorflow' without the optional peers says how to install one", async () => {

@@ -2,15 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, MissingPeerError, UnknownNameError } from '@lico/core';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 import { startThreadedWasm } from './wasm/wasm-threads';
+import { IN_BROWSER, importModule } from '#node-builtins';
 
 /** Backend names `useBackend` accepts. */
-export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** A backend name `useBackend` accepts. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** A concrete backend `useBackend` can end up on. */
-export type ChosenBackend = 'tensorflow' | 'wasm' | 'cpu';
+export type ChosenBackend = 'tensorflow' | 'webgl' | 'webgpu' | 'wasm' | 'cpu';
 
 /** What `useBackend` did. */
 export interface BackendChoice {
@@ -55,14 +56,14 @@ export function resolveWasmThreads(threads?: number): number {
     if (!Number.isInteger(threads) || threads < 1 || threads > 8) throw new ConfigError(`threads must be an integer in [1, 8], got ${threads}`);
     return threads;
   }
-  const env = process.env.LICO_WASM_THREADS;
+  const env = typeof process === 'undefined' ? undefined : process.env?.LICO_WASM_THREADS;
   if (env === undefined || env === '') return 1;
   const n = Number(env);
   if (!Number.isInteger(n) || n < 1 || n > 8) throw new ConfigError(`LICO_WASM_THREADS must be an integer in [1, 8], got '${env}'`);
   return n;
 }
 
-const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+const defaultImporter: ModuleImporter = importModule;
 
 /** The peers that provide the native TensorFlow backend, most preferred first. */
 export const TENSORFLOW_PEERS = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -76,7 +77,7 @@ async function tryImport(importer: ModuleImporter, specifier: string): Promise<{
   }
 }
 
-async function activate(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<boolean> {
+async function activate(name: ChosenBackend): Promise<boolean> {
   if (!tf.findBackendFactory(name)) return false;
   const ok = await tf.setBackend(name);
   await tf.ready();
@@ -102,7 +103,11 @@ async function activateTensorflow(importer: ModuleImporter): Promise<{ packageNa
  *
  * - `'auto'` prefers `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (optional peers,
  *   tried in that order), then `'wasm'` (with lico's training kernels), then `'cpu'`, and says
- *   which it picked.
+ *   which it picked. In a browser (this package's `browser` build) it picks `'webgl'`, then
+ *   `'wasm'`, then `'cpu'`, among the backends the page imported.
+ * - `'webgl'` / `'webgpu'`: `@tensorflow/tfjs-backend-webgl` / `-webgpu`, imported by the page.
+ *   In a browser every backend package must be imported by the page (a bundle cannot import a
+ *   package by a name chosen at run time); lico's wasm kernels run on one thread there.
  * - `'tensorflow'` needs one of the optional peers; without them it throws a
  *   {@link MissingPeerError} that says how to install one.
  * - An unknown name throws an {@link UnknownNameError} listing the valid names.
@@ -121,12 +126,20 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
   };
   const wasm = async (): Promise<boolean> => {
     const loaded = await tryImport(importer, '@tensorflow/tfjs-backend-wasm');
-    if (!loaded.ok) return false;
+    // In a page the app imports the backend itself (a bundle cannot import by a run-time name).
+    if (!loaded.ok && !tf.findBackendFactory('wasm')) return false;
     const threads = resolveWasmThreads(options.threads);
+    if (threads > 1 && IN_BROWSER) {
+      throw new ConfigError(`wasm threads = ${threads}: lico's multi-threaded wasm needs Node's worker threads; in a browser its kernels run on the calling thread (threads: 1).`);
+    }
     if (threads > 1) await startThreadedWasm(threads);
     if (options.trainingKernels ?? true) registerWasmTrainingKernels();
     await options.onWasm?.();
     return activate('wasm');
+  };
+  const gpu = async (backend: 'webgl' | 'webgpu'): Promise<boolean> => {
+    await tryImport(importer, `@tensorflow/tfjs-backend-${backend}`);
+    return activate(backend);
   };
   const cpu = async (): Promise<boolean> => {
     await tryImport(importer, '@tensorflow/tfjs-backend-cpu');
@@ -141,6 +154,12 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
       }
       throw new MissingPeerError('@tensorflow/tfjs-node', "The 'tensorflow' backend", { cause: result.errors[0] });
     }
+    case 'webgl':
+    case 'webgpu': {
+      const backend = name as 'webgl' | 'webgpu';
+      if (await gpu(backend)) return say({ backend, packageName: `@tensorflow/tfjs-backend-${backend}`, message: `lico: using the '${backend}' backend.` });
+      throw new MissingPeerError(`@tensorflow/tfjs-backend-${backend}`, `The '${backend}' backend (import it in the page first; it needs a browser with ${backend === 'webgl' ? 'WebGL 2' : 'WebGPU'})`);
+    }
     case 'wasm':
       if (await wasm()) return say({ backend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm', message: "lico: using the 'wasm' backend." });
       throw new MissingPeerError('@tensorflow/tfjs-backend-wasm', "The 'wasm' backend");
@@ -148,6 +167,12 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
       if (await cpu()) return say({ backend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', message: "lico: using the 'cpu' backend (pure JavaScript, slow for convolutions)." });
       throw new MissingPeerError('@tensorflow/tfjs-backend-cpu', "The 'cpu' backend");
     case 'auto': {
+      if (IN_BROWSER) {
+        if (await gpu('webgl')) return say({ backend: 'webgl', packageName: '@tensorflow/tfjs-backend-webgl', message: "lico: backend 'auto' picked 'webgl'." });
+        if (await wasm()) return say({ backend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm', message: "lico: backend 'auto' picked 'wasm' (no WebGL backend was imported or it could not start)." });
+        if (await cpu()) return say({ backend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', message: "lico: backend 'auto' picked 'cpu' (neither WebGL nor wasm is available)." });
+        throw new MissingPeerError('@tensorflow/tfjs-backend-webgl', 'Backend selection in a browser');
+      }
       const native = await activateTensorflow(importer);
       if ('packageName' in native) {
         return say({ backend: 'tensorflow', packageName: native.packageName, message: `lico: backend 'auto' picked 'tensorflow' (${native.packageName}).` });

@@ -92,4 +92,5 @@ export {
   type ExplainFunction,
 } from './metrics/cascading-randomization';
 export { colormap, COLORMAPS, type ColormapName } from './render/colormap';
-export { renderOverlay, renderGrid, decodePng, type OverlayOptions, type GridOptions } from './render/overlay';
+export { renderOverlay, renderGrid, type OverlayOptions, type GridOptions } from './render/overlay';
+export { encodePng, decodePng } from './render/png';

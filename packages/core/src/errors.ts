@@ -12,7 +12,8 @@ export type LicoErrorCode =
   | 'UNKNOWN_NAME'
   | 'FILE_FORMAT'
   | 'NOT_FOUND'
-  | 'MISSING_PEER';
+  | 'MISSING_PEER'
+  | 'NODE_ONLY';
 
 /** The brand every {@link LicoError} carries, shared by every copy of this package (ESM, CJS, bundles). */
 const LICO_ERROR_BRAND = Symbol.for('@lico/core.LicoError');
@@ -107,5 +108,12 @@ export class MissingPeerError extends LicoError {
   constructor(packageName: string, purpose: string, options?: { cause?: unknown }) {
     super('MISSING_PEER', `${purpose} needs the optional package '${packageName}', which is not installed. Install it with: npm install ${packageName}`, options);
     this.packageName = packageName;
+  }
+}
+
+/** A Node-only helper (files, downloads, worker threads) was called where Node's built-ins are absent (a browser). */
+export class NodeOnlyError extends LicoError {
+  constructor(message: string) {
+    super('NODE_ONLY', message);
   }
 }

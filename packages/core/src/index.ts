@@ -30,6 +30,7 @@ export {
   FileFormatError,
   NotFoundError,
   MissingPeerError,
+  NodeOnlyError,
 } from './errors';
 export {
   formatShape,
@@ -63,7 +64,17 @@ export {
   encodeSafetensors,
   writeSafetensors,
 } from './io/safetensors';
-export { type WeightsModelJson, saveVariables, readWeights, loadVariables, assignNamed } from './io/tfjs-weights';
+export {
+  type WeightsModelJson,
+  type WeightFileReader,
+  type FetchWeightsOptions,
+  saveVariables,
+  readWeights,
+  decodeWeightFiles,
+  fetchWeights,
+  loadVariables,
+  assignNamed,
+} from './io/tfjs-weights';
 export { defaultCacheDir, downloadToCache, hashFile, type DownloadOptions } from './io/download';
 export { createProgressBar, formatDuration, type ProgressBar, type ProgressBarOptions, type ProgressStream } from './progress';
 export {
@@ -96,4 +107,5 @@ export {
 export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';
 export { featurePositions } from './objective/feature-positions';
 export { selectRows } from './objective/select-rows';
+export { nodeOnly, nodeOnlyFunction } from './platform/node-only';
 export { registerMissingGradients, gradientsRegisteredOnImport } from './register-gradients';

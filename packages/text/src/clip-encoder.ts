@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { createHash, fs, path } from '#node-builtins';
 import {
   ConfigError,
   FileFormatError,

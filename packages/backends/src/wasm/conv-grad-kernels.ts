@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Worker } from 'node:worker_threads';
+import { Worker } from '#node-builtins';
 import { CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
 import { heapMemory, type HeapMemory } from './heap-view';
 import { wasmThreadsStarted } from './wasm-threads';

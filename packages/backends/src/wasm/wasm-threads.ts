@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
+import { createRequire, mkdtempSync, os, path, writeFileSync } from '#node-builtins';
 
 /** The Emscripten module of the wasm backend, as `BackendWasm` expects it. */
 interface EmscriptenModule {

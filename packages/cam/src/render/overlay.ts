@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFinite, assertRank, ConfigError, formatShape, ShapeError, UnknownNameError } from '@lico/core';
-import pngjs from 'pngjs';
 import { colormap, COLORMAPS, type ColormapName } from './colormap';
+import { encodePng } from './png';
 
 /** Options of {@link renderOverlay} and {@link renderGrid}. */
 export interface OverlayOptions {
@@ -24,13 +24,6 @@ export interface GridOptions extends OverlayOptions {
   readonly padding?: number;
   /** Put the plain image left of each overlay (default false). */
   readonly withImage?: boolean;
-}
-
-/** An RGBA raster. */
-interface Raster {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
 }
 
 function checkOptions(options: OverlayOptions, channels: number): void {
@@ -64,11 +57,6 @@ function blend(image: ArrayLike<number>, saliency: ArrayLike<number>, channels: 
   return out;
 }
 
-function encodePng(raster: Raster): Uint8Array {
-  const png = new pngjs.PNG({ width: raster.width, height: raster.height });
-  png.data = Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.byteLength);
-  return new Uint8Array(pngjs.PNG.sync.write(png));
-}
 
 /**
  * Renders one heatmap over its image as a PNG: `image` `[H,W,C]` (C = 1 or 3), `saliency` `[H,W]`
@@ -90,7 +78,7 @@ export async function renderOverlay(image: tf.Tensor3D, saliency: tf.Tensor2D, o
     data.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
     data[p * 4 + 3] = 255;
   }
-  return encodePng({ width: w, height: h, data });
+  return encodePng(data, w, h, 4);
 }
 
 /**
@@ -130,11 +118,6 @@ export async function renderGrid(images: tf.Tensor4D, saliency: tf.Tensor3D, opt
     if (pair) put(blend(image, map, c, { ...options, alpha: 0 }), x0, y0);
     put(blend(image, map, c, options), pair ? x0 + w + padding : x0, y0);
   }
-  return encodePng({ width, height, data });
+  return encodePng(data, width, height, 4);
 }
 
-/** Decodes a PNG to RGBA bytes (for checks and tests). */
-export function decodePng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const png = pngjs.PNG.sync.read(Buffer.from(bytes));
-  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-}

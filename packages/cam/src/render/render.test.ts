@@ -3,7 +3,8 @@ import { ShapeError, UnknownNameError } from '@lico/core';
 import { expectClose, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { colormap } from './colormap';
-import { decodePng, renderGrid, renderOverlay } from './overlay';
+import { renderGrid, renderOverlay } from './overlay';
+import { decodePng, encodePng } from './png';
 
 beforeAll(useCpuBackend);
 
@@ -48,5 +49,41 @@ describe('PNG overlays', () => {
     const pairs = decodePng(await renderGrid(images, sal, { columns: 3, padding: 0, withImage: true, alpha: 1 }));
     expect([pairs.width, pairs.height]).toEqual([3 * 10, 4]);
     await expect(renderGrid(images, tf.ones([2, 4, 5]) as tf.Tensor3D)).rejects.toThrow(ShapeError);
+  });
+});
+
+describe('encodePng / decodePng', () => {
+  it('round-trip grey, RGB and RGBA exactly; the CRC and zlib stream are valid (checked by node:zlib)', async () => {
+    const { inflateSync, crc32 } = await import('node:zlib');
+    for (const channels of [1, 3, 4] as const) {
+      const px = Uint8Array.from({ length: 5 * 3 * channels }, (_, i) => (i * 37 + channels) & 0xff);
+      const png = encodePng(px, 5, 3, channels);
+      const back = decodePng(png);
+      expect([back.width, back.height]).toEqual([5, 3]);
+      for (let p = 0; p < 15; p++) {
+        for (let c = 0; c < 3; c++) expect(back.data[p * 4 + c]).toBe(px[p * channels + (channels === 1 ? 0 : c)]);
+        expect(back.data[p * 4 + 3]).toBe(channels === 4 ? px[p * 4 + 3] : 255);
+      }
+      const view = new DataView(png.buffer, png.byteOffset);
+      const idatLen = view.getUint32(33);
+      expect(new TextDecoder().decode(png.subarray(37, 41))).toBe('IDAT');
+      expect(inflateSync(png.subarray(41, 41 + idatLen)).length).toBe((5 * channels + 1) * 3);
+      expect(view.getUint32(41 + idatLen)).toBe(crc32(png.subarray(37, 41 + idatLen)) >>> 0);
+    }
+    expect(() => encodePng(new Uint8Array(3), 2, 2, 1)).toThrow(/expected 2×2×1 = 4 bytes, got 3/);
+    expect(() => decodePng(new Uint8Array([1, 2, 3]))).toThrow(/not a PNG/);
+  });
+
+  it("the browser build's stored-block zlib round-trips and is a valid zlib stream (node:zlib inflates it)", async () => {
+    const { inflateSync } = await import('node:zlib');
+    const { zlibDeflate, zlibInflate } = await import('../platform/zlib.browser');
+    for (const n of [0, 1, 65535, 65536, 200_000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+      const z = zlibDeflate(data);
+      expect(Buffer.from(inflateSync(z)).equals(Buffer.from(data))).toBe(true);
+      expect(Buffer.from(zlibInflate(z)).equals(Buffer.from(data))).toBe(true);
+    }
+    const { deflateSync } = await import('node:zlib');
+    expect(() => zlibInflate(new Uint8Array(deflateSync(new Uint8Array(100))))).toThrow(/compressed deflate blocks/);
   });
 });

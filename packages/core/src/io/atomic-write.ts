@@ -1,5 +1,4 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { fs, path } from '#node-builtins';
 
 /**
  * Writes `data` to `file` atomically: into a temporary file beside it, flushed, then renamed over

@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { createHash, createReadStream, fs, os, path } from '#node-builtins';
 import { FileFormatError, NotFoundError } from '../errors';
 
 /**

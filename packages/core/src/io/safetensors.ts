@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { fs } from '#node-builtins';
 import { FileFormatError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 

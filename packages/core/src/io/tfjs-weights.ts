@@ -1,5 +1,4 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { fs, path } from '#node-builtins';
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, FileFormatError, NotFoundError } from '../errors';
 import { formatShape, nonFiniteNames } from '../assert';
@@ -38,37 +37,39 @@ export async function saveVariables(dir: string, variables: NamedVariables, meta
   });
 }
 
-/** Reads `dir/model.json` and its weight files into a map of fresh tensors (caller disposes). */
-export async function readWeights(dir: string): Promise<{ tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }> {
-  const jsonPath = path.join(dir, 'model.json');
-  let raw: string;
-  try {
-    raw = await fs.readFile(jsonPath, 'utf-8');
-  } catch {
-    throw new NotFoundError(`No model.json in '${dir}'.`);
-  }
+/** Reads one file of a weights directory by its path relative to `model.json`. */
+export type WeightFileReader = (relativePath: string) => Promise<Uint8Array>;
+
+/**
+ * Decodes a `model.json` text and the weight files it lists (read through `readFile`) into fresh
+ * tensors (caller disposes). `source` names the model.json in errors. Platform-free: the Node
+ * reader is {@link readWeights}, the browser's {@link fetchWeights}.
+ */
+export async function decodeWeightFiles(source: string, modelJsonText: string, readFile: WeightFileReader): Promise<{ tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }> {
   let json: WeightsModelJson;
   try {
-    json = JSON.parse(raw) as WeightsModelJson;
+    json = JSON.parse(modelJsonText) as WeightsModelJson;
   } catch (error) {
-    throw new FileFormatError(jsonPath, `not valid JSON (${(error as Error).message})`);
+    throw new FileFormatError(source, `not valid JSON (${(error as Error).message})`);
   }
-  if (!Array.isArray(json.weightsManifest)) throw new FileFormatError(jsonPath, 'has no weightsManifest');
+  if (!Array.isArray(json.weightsManifest)) throw new FileFormatError(source, 'has no weightsManifest');
   const tensors: tf.NamedTensorMap = {};
   for (const group of json.weightsManifest) {
     const buffers: Uint8Array[] = [];
     for (const p of group.paths) {
-      if (p.includes('..') || path.isAbsolute(p)) throw new FileFormatError(jsonPath, `weight path '${p}' leaves the model directory`);
+      if (p.includes('..') || p.startsWith('/') || p.startsWith('\\') || /^[a-zA-Z]:|^[a-z][a-z0-9+.-]*:/i.test(p)) {
+        throw new FileFormatError(source, `weight path '${p}' leaves the model directory`);
+      }
       try {
-        buffers.push(await fs.readFile(path.join(dir, p)));
+        buffers.push(await readFile(p));
       } catch (error) {
-        throw new FileFormatError(jsonPath, `its weight file '${p}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the directory is incomplete`);
+        throw new FileFormatError(source, `its weight file '${p}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the directory is incomplete`);
       }
     }
     const total = buffers.reduce((a, b) => a + b.byteLength, 0);
     const expected = group.weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1), 0);
     if (total !== expected) {
-      throw new FileFormatError(jsonPath, `weight files hold ${total} bytes but the manifest describes ${expected} (truncated or mismatched)`);
+      throw new FileFormatError(source, `weight files hold ${total} bytes but the manifest describes ${expected} (truncated or mismatched)`);
     }
     const joined = new Uint8Array(total);
     let off = 0;
@@ -79,6 +80,46 @@ export async function readWeights(dir: string): Promise<{ tensors: tf.NamedTenso
     Object.assign(tensors, tf.io.decodeWeights(joined.buffer, group.weights));
   }
   return { tensors, metadata: (json.userDefinedMetadata ?? {}) as Record<string, unknown> };
+}
+
+/** Reads `dir/model.json` and its weight files into a map of fresh tensors (caller disposes). Node only. */
+export async function readWeights(dir: string): Promise<{ tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }> {
+  const jsonPath = path.join(dir, 'model.json');
+  let raw: string;
+  try {
+    raw = await fs.readFile(jsonPath, 'utf-8');
+  } catch {
+    throw new NotFoundError(`No model.json in '${dir}'.`);
+  }
+  return decodeWeightFiles(jsonPath, raw, (p) => fs.readFile(path.join(dir, p)));
+}
+
+/** Options of {@link fetchWeights}. */
+export interface FetchWeightsOptions {
+  /** The fetch to use (default: the global `fetch`). */
+  readonly fetch?: (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> }>;
+}
+
+/**
+ * Fetches `url/model.json` (a directory written by {@link saveVariables}, served over HTTP) and its
+ * weight files into fresh tensors (caller disposes). Works in browsers and in Node ≥ 18.
+ */
+export async function fetchWeights(url: string, options: FetchWeightsOptions = {}): Promise<{ tensors: tf.NamedTensorMap; metadata: Record<string, unknown> }> {
+  const get = options.fetch ?? ((u: string) => fetch(u));
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const jsonUrl = `${base}model.json`;
+  let response;
+  try {
+    response = await get(jsonUrl);
+  } catch (error) {
+    throw new NotFoundError(`Cannot fetch ${jsonUrl}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new NotFoundError(`Cannot fetch ${jsonUrl}: HTTP ${response.status}.`);
+  return decodeWeightFiles(jsonUrl, await response.text(), async (p) => {
+    const r = await get(`${base}${p}`);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  });
 }
 
 /**

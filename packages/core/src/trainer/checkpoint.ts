@@ -1,5 +1,4 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { fs, path } from '#node-builtins';
 import * as tf from '@tensorflow/tfjs-core';
 import { recoverAtomicDir, writeDirAtomic } from '../io/atomic-write';
 import { assignNamed, readWeights, saveVariables } from '../io/tfjs-weights';

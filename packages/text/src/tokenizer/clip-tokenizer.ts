@@ -1,5 +1,4 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { fs, path } from '#node-builtins';
 import { ConfigError, FileFormatError, NotFoundError } from '@lico/core';
 import { htmlUnescape } from './html-unescape';
 

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream } from '#node-builtins';
 import { FileFormatError } from '@lico/core';
 
 /** Result of {@link readWordVectors}. */

@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { createHash, createRequire, fs, path } from '#node-builtins';
 import { ConfigError, FileFormatError, NotFoundError, assertOneOf, createRng, defaultCacheDir, writeFileAtomic } from '@lico/core';
 import type { PromptableTextEncoder } from '../promptable';
 import { type ClipTextConfig, validateClipTextConfig } from '../transformer/config';
