@@ -45,13 +45,13 @@ describe('registerMissingGradients', () => {
 
   it('says what it registered on import: all 101 in a fresh process, all but one already registered there (built ESM and CJS)', () => {
     const run = (code: string) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf-8' }).trim();
-    const fresh = run("const m = await import('./dist/index.js'); console.log(m.gradientsRegisteredOnImport.length)");
+    const fresh = run("const m = await import('./dist/index.js'); console.log(String(m.gradientsRegisteredOnImport.length))");
     expect(fresh).toBe(String(TFJS_GRADIENT_CONFIGS.length));
     const withAbs = run(
       "import * as tf from '@tensorflow/tfjs-core'; import { createRequire } from 'node:module';" +
         "const mine = { kernelName: 'Abs', gradFunc: (dy) => ({ x: () => dy }) }; tf.registerGradient(mine);" +
         "const m = createRequire(import.meta.url)('./dist/index.cjs');" +
-        "console.log(m.gradientsRegisteredOnImport.length, m.gradientsRegisteredOnImport.includes('Abs'), tf.getGradient('Abs') === mine)",
+        "console.log([m.gradientsRegisteredOnImport.length, m.gradientsRegisteredOnImport.includes('Abs'), tf.getGradient('Abs') === mine].join(' '))",
     );
     expect(withAbs).toBe(`${TFJS_GRADIENT_CONFIGS.length - 1} false true`);
   });

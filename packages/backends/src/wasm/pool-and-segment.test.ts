@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@lico/core';
+import { selectRows } from '@lico/core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeaks, relativeError } from '@lico/testing';
@@ -88,5 +88,17 @@ describe('UnsortedSegmentSum (gradient of gather) on wasm', () => {
     const idx = tf.tensor1d([1, 1, 4], 'int32');
     await expectNoLeaks(() => tf.grad((a: tf.Tensor) => tf.sum(tf.gather(a, idx)))(x));
     tf.dispose([x, idx]);
+  });
+});
+
+describe("selectRows (@lico/core) on wasm: the gradient is a one-hot matMul", () => {
+  it('equals the closed form on wasm, also where stock OneHot ignores a float32 dtype', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([4, 2]);
+    const idx = tf.tensor1d([2, 0, 2], 'int32');
+    const w = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(selectRows(v, idx), w)))(x);
+    expect(g.arraySync()).toEqual([[3, 4], [0, 0], [6, 8], [0, 0]]);
+    tf.dispose([x, idx, w, g]);
   });
 });

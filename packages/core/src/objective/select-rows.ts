@@ -23,7 +23,8 @@ export function selectRows<T extends tf.Tensor>(x: T, indices: tf.Tensor1D): T {
       value: tf.gather(input as tf.Tensor, indices),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const onehot = tf.oneHot(saved[0] as tf.Tensor1D, k, 1, 0, 'float32'); // [N,K]
+          // int32 one-hot, then cast: stock tfjs-backend-wasm's OneHot ignores a float32 dtype (it writes int bits).
+          const onehot = tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, k), 'float32'); // [N,K]
           const flat = tf.matMul(onehot, tf.reshape(dy, [indices.shape[0], width]), true, false); // [K,R]
           return tf.reshape(flat, [k, ...rest]);
         }),
