@@ -1,6 +1,6 @@
 /**
- * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM, gradient,
- * SmoothGrad, Integrated Gradients, Occlusion) for any
+ * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM,
+ * Eigen-Grad-CAM, Ablation-CAM, gradient, SmoothGrad, Integrated Gradients, Occlusion) for any
  * `ImageClassifier`, the metrics that judge them, and heatmap rendering.
  */
 export {
@@ -22,6 +22,8 @@ export { scoreCam, type ScoreCamOptions, type ScoreCamVariant } from './interpre
 export { rise, riseMasks, riseMasksFromArray, type RiseOptions, type RiseMaskSource } from './interpreters/rise';
 export { hiResCam, type HiResCamOptions } from './interpreters/hi-res-cam';
 export { gradCamElementWise, type GradCamElementWiseOptions } from './interpreters/grad-cam-element-wise';
+export { eigenGradCam, type EigenGradCamOptions } from './interpreters/eigen-grad-cam';
+export { ablationCam, ABLATION_OFFSET, type AblationCamOptions } from './interpreters/ablation-cam';
 export { type ChannelReduction, type AttributionSign, type InputAttributionOptions } from './interpreters/input-attribution';
 export { gradient, type GradientOptions } from './interpreters/gradient';
 export { smoothGrad, type SmoothGradOptions } from './interpreters/smooth-grad';
@@ -46,6 +48,8 @@ export {
   createEigenCam,
   createHiResCam,
   createGradCamElementWise,
+  createEigenGradCam,
+  createAblationCam,
   createGradient,
   createIntegratedGradients,
   createSmoothGrad,
@@ -84,8 +88,29 @@ export {
   type RelevanceAccuracyResult,
 } from './metrics/relevance-accuracy';
 export {
+  road,
+  roadPerturb,
+  roadKeepMask,
+  noisyLinearImpute,
+  linearImputation,
+  numpyPercentile,
+  ROAD_NEIGHBOR_WEIGHTS,
+  ROAD_PERCENTILES,
+  ROAD_DEFAULT_NOISE,
+  type RoadOptions,
+  type RoadResult,
+  type RoadOrder,
+  type RoadPerturbOptions,
+  type NoisyLinearImputeOptions,
+} from './metrics/road';
+export { maxSensitivity, uniformPerturbation, type MaxSensitivityOptions, type MaxSensitivityResult } from './metrics/max-sensitivity';
+export { ssim, type SsimOptions } from './metrics/ssim';
+export {
   cascadingRandomization,
   defaultRandomizationGroups,
+  mapSimilarity,
+  type MapSimilarity,
+  type MapValues,
   type CascadingRandomizationOptions,
   type CascadingRandomizationResult,
   type RandomizationStep,

@@ -64,10 +64,22 @@ export async function eigenCam(model: ImageClassifier, images: tf.Tensor4D, opti
   const layer = resolveLayer(model, options.layer);
   if (options.targets !== undefined) checkTargets(model, options.targets, images.shape[0]);
   const activation = tf.tidy(() => model.forwardTo(images, layer, { training: false }));
-  const [n, h, w, c] = activation.shape;
-  const data = (await activation.data()) as Float32Array;
-  activation.dispose();
+  return projectionCam(activation, [images.shape[1], images.shape[2]], options);
+}
+
+/**
+ * The shared tail of Eigen-CAM and Eigen-Grad-CAM: each image's {@link firstComponentProjection} of
+ * `values` `[N,h,w,c]` (which this disposes), then ReLU, upsampling to `inputSize` and normalisation.
+ */
+export async function projectionCam(values: tf.Tensor4D, inputSize: readonly [number, number], options: CamOptions): Promise<tf.Tensor3D> {
+  const [n, h, w, c] = values.shape;
+  let data: Float32Array;
+  try {
+    data = (await values.data()) as Float32Array;
+  } finally {
+    values.dispose();
+  }
   const out = new Float32Array(n * h * w);
   for (let i = 0; i < n; i++) out.set(firstComponentProjection(data.subarray(i * h * w * c, (i + 1) * h * w * c), h * w, c), i * h * w);
-  return tf.tidy(() => finishCam(tf.tensor3d(out, [n, h, w]), [images.shape[1], images.shape[2]], options));
+  return tf.tidy(() => finishCam(tf.tensor3d(out, [n, h, w]), inputSize, options));
 }

@@ -4,7 +4,9 @@ import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resizeMaps } from '../common';
 import { captumConvNet, linearGapClassifier } from '../testing/tiny-classifiers';
+import { ablationCam } from './ablation-cam';
 import { eigenCam } from './eigen-cam';
+import { eigenGradCam } from './eigen-grad-cam';
 import { gradCam } from './grad-cam';
 import { gradCamElementWise } from './grad-cam-element-wise';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
@@ -117,6 +119,88 @@ describe('gradient CAMs: closed forms', () => {
     const r = f.map((v) => Math.max(v - mean, 0));
     const max = Math.max(...r);
     expectClose(cam, r.map((v) => v / (max + 1e-7)), { atol: 1e-5 });
+  });
+});
+
+describe('Eigen-Grad-CAM and Ablation-CAM: closed forms on a linear GAP head', () => {
+  it('Eigen-Grad-CAM of a rank-1 g ⊙ A is ReLU(±(f − mean f)), the sign following Σ_k W[k][c]·a_k (class-dependent)', async () => {
+    // A^k = a_k·f + b_k and g^k = W[k][c]/9, so g ⊙ A centred is rank 1 along f − mean f.
+    const f = [0, 1, 4, 2, 9, 3, 5, 5, 1];
+    const a = [2, 0.5];
+    const channels = [f.map((v) => a[0]! * v + 1), f.map((v) => a[1]! * v - 3)];
+    const weights = [
+      [1, -1],
+      [1, -1],
+    ]; // class 0: Σ W·a > 0, class 1: < 0
+    const model = linearGapClassifier(weights, 3, 3);
+    const x = inputOf(channels, 3, 3);
+    const mean = f.reduce((s, v) => s + v, 0) / 9;
+    for (const [c, sign] of [
+      [0, 1],
+      [1, -1],
+    ] as const) {
+      const r = f.map((v) => Math.max(sign * (v - mean), 0));
+      const max = Math.max(...r);
+      const before = tf.memory().numTensors;
+      const cam = await eigenGradCam(model, x, { targets: [c] });
+      expectClose(cam, r.map((v) => v / (max + 1e-7)), { atol: 1e-5 });
+      cam.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  // 3×3 input, 2 channels with zeros (min 0, so the 'auto' ablation value is 0, as after a ReLU).
+  const R = [
+    [0, 2, 3, 0, 5, 6, 1, 8, 0],
+    [4, 0, 1, 1, 2, 0, 3, 1, 2],
+  ];
+  const WR = [
+    [1, -2, 0.5],
+    [3, 1, -1],
+  ];
+  const bias = [0.5, 3, 1];
+  const meanOf = (ch: number[]) => ch.reduce((s, v) => s + v, 0) / 9;
+  const logit = (c: number, chans: number[][]) => chans.reduce((s, ch, k) => s + WR[k]![c]! * meanOf(ch), bias[c]!);
+  const ablationMap = (c: number, chans: number[][], value: number) => {
+    const y = logit(c, chans);
+    // ablating channel k to the constant v changes the logit by W[k][c]·(mean A^k − v)
+    const w = chans.map((ch, k) => (WR[k]![c]! * (meanOf(ch) - value)) / y);
+    return chans[0]!.map((_, p) => w[0]! * chans[0]![p]! + w[1]! * chans[1]![p]!);
+  };
+
+  it('Ablation-CAM: w_k = (y − y_k)/y with channel k set to 0 (auto value on a layer with zeros)', async () => {
+    const model = linearGapClassifier(WR, 3, 3, bias);
+    const x = inputOf(R, 3, 3);
+    for (const c of [0, 1, 2]) {
+      const before = tf.memory().numTensors;
+      const cam = await ablationCam(model, x, { targets: [c], ...RAW });
+      expectClose(cam, ablationMap(c, R, 0), { atol: 1e-5, rtol: 1e-4 });
+      cam.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('Ablation-CAM: a positive layer is ablated to min − 1e7 (pytorch-grad-cam); an explicit ablationValue is used as given', async () => {
+    const model = linearGapClassifier(WR, 3, 3, bias);
+    const P = R.map((ch) => ch.map((v) => v + 2)); // min 2
+    const x = inputOf(P, 3, 3);
+    // weights ~1e7/y: the map's terms cancel, so the float32 error is relative to its largest value
+    const huge = ablationMap(1, P, 2 - 1e7);
+    expectClose(await ablationCam(model, x, { targets: [1], ...RAW }), huge, { atol: 1e-6 * Math.max(...huge.map(Math.abs)) });
+    expectClose(await ablationCam(model, x, { targets: [1], ablationValue: 0.5, ...RAW }), ablationMap(1, P, 0.5), { atol: 1e-5, rtol: 1e-4 });
+    await expect(ablationCam(model, x, { ablationValue: Number.NaN })).rejects.toThrow(ConfigError);
+    // a target score of exactly 0 keeps the raw drops y − y_k as weights (no division by 0)
+    const zero = linearGapClassifier(WR, 3, 3, [0, -logit(1, R) + bias[1]!, 0]);
+    const drops = R.map((ch, k) => WR[k]![1]! * meanOf(ch));
+    expectClose(await ablationCam(zero, inputOf(R, 3, 3), { targets: [1], ...RAW }), R[0]!.map((_, p) => drops[0]! * R[0]![p]! + drops[1]! * R[1]![p]!), { atol: 1e-5 });
+    await expect(ablationCam(model, x, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
+  });
+
+  it('Ablation-CAM: batches of (image, channel) pairs across images give the same maps and forward counts shrink', async () => {
+    const model = linearGapClassifier(WR, 3, 3, bias) as ReturnType<typeof linearGapClassifier> & { forwardCalls: number };
+    const x = tf.concat([inputOf(R, 3, 3), inputOf([R[1]!, R[0]!], 3, 3), inputOf([R[0]!.map((v) => 8 - v), R[1]!], 3, 3)]);
+    const one = await ablationCam(model, x, { targets: [0, 1, 2], batchSize: 1 });
+    for (const batchSize of [4, 6, 32]) expectClose(await ablationCam(model, x, { targets: [0, 1, 2], batchSize }), one, { atol: 1e-6 });
   });
 });
 

@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { SPECIFICATION_VERSION, UnknownNameError, type ImageClassifier, type Interpreter } from '@lico/core';
+import { ablationCam, type AblationCamOptions } from './ablation-cam';
 import { eigenCam, type EigenCamOptions } from './eigen-cam';
+import { eigenGradCam, type EigenGradCamOptions } from './eigen-grad-cam';
 import { gradCam, type GradCamOptions } from './grad-cam';
 import { gradCamElementWise, type GradCamElementWiseOptions } from './grad-cam-element-wise';
 import { gradCamPlusPlus, type GradCamPlusPlusOptions } from './grad-cam-plus-plus';
@@ -60,6 +62,14 @@ export function createHiResCam(options: HiResCamOptions = {}): Interpreter<HiRes
 export function createGradCamElementWise(options: GradCamElementWiseOptions = {}): Interpreter<GradCamElementWiseOptions> {
   return plugin('gradCamElementWise', gradCamElementWise, options);
 }
+/** Eigen-Grad-CAM as an {@link Interpreter}. */
+export function createEigenGradCam(options: EigenGradCamOptions = {}): Interpreter<EigenGradCamOptions> {
+  return plugin('eigenGradCam', eigenGradCam, options);
+}
+/** Ablation-CAM as an {@link Interpreter}. */
+export function createAblationCam(options: AblationCamOptions = {}): Interpreter<AblationCamOptions> {
+  return plugin('ablationCam', ablationCam, options);
+}
 /** Vanilla gradient saliency as an {@link Interpreter}. */
 export function createGradient(options: GradientOptions = {}): Interpreter<GradientOptions> {
   return plugin('gradient', gradient, options);
@@ -88,6 +98,8 @@ export interface InterpreterOptionsByName {
   eigenCam: EigenCamOptions;
   hiResCam: HiResCamOptions;
   gradCamElementWise: GradCamElementWiseOptions;
+  eigenGradCam: EigenGradCamOptions;
+  ablationCam: AblationCamOptions;
   gradient: GradientOptions;
   integratedGradients: IntegratedGradientsOptions;
   smoothGrad: SmoothGradOptions;
@@ -108,6 +120,8 @@ export const interpreters: { readonly [K in InterpreterName]: (options?: Interpr
   eigenCam: createEigenCam,
   hiResCam: createHiResCam,
   gradCamElementWise: createGradCamElementWise,
+  eigenGradCam: createEigenGradCam,
+  ablationCam: createAblationCam,
   gradient: createGradient,
   integratedGradients: createIntegratedGradients,
   smoothGrad: createSmoothGrad,

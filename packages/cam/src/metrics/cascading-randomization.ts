@@ -2,9 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, type ImageClassifier, type Interpreter, type InterpreterOptions } from '@lico/core';
 import { checkImages, checkPositiveInteger, resolveTargets } from '../common';
 import { spearman } from './spearman';
+import { ssim } from './ssim';
 
 /** An interpreter object or a method with the interpreter signature. */
 export type ExplainFunction = (model: ImageClassifier, images: tf.Tensor4D, options?: InterpreterOptions) => Promise<tf.Tensor3D>;
+
+/** An interpreter object as a plain {@link ExplainFunction} (a function is returned as it is). */
+export function asExplainFunction(interpreter: Interpreter | ExplainFunction): ExplainFunction {
+  return typeof interpreter === 'function' ? interpreter : (m, x, o) => interpreter.explain(m, x, o);
+}
 
 /** Options of {@link cascadingRandomization}. */
 export interface CascadingRandomizationOptions {
@@ -24,15 +30,66 @@ export interface CascadingRandomizationOptions {
   readonly maxSteps?: number;
 }
 
-/** One step of the cascade. */
-export interface RandomizationStep {
+/**
+ * How alike two sets of maps are, per image and averaged over images (NaN entries skipped), with
+ * the three measures Adebayo et al. (2018) report.
+ */
+export interface MapSimilarity {
+  /** Spearman rank correlation of each image's two maps. */
+  readonly correlations: number[];
+  readonly meanCorrelation: number;
+  /** Structural similarity ({@link ssim}: 7×7 windows, data range of both maps) of each image's two maps. */
+  readonly ssim: number[];
+  readonly meanSsim: number;
+  /** Mean absolute difference `mean_p |a_p − b_p|` of each image's two maps (in the maps' units, [0,1] for normalised maps). */
+  readonly absoluteDifferences: number[];
+  readonly meanAbsoluteDifference: number;
+}
+
+/**
+ * One step of the cascade: the similarity of the maps after this step with the original maps
+ * (Adebayo et al.'s cascading comparison; the fields of {@link MapSimilarity}) and, in
+ * `versusPrevious`, with the maps just before this group was randomised (the effect of this
+ * layer alone; for the first step that is the original too).
+ */
+export interface RandomizationStep extends MapSimilarity {
   /** The group randomised at this step (its prefix, or the joined names of an explicit group). */
   readonly group: string;
   readonly variables: readonly string[];
-  /** Spearman rank correlation between each image's original and randomised map. */
-  readonly correlations: number[];
-  /** Mean over images (NaN entries skipped). */
-  readonly meanCorrelation: number;
+  /** The same measures against the maps of the step before (the maps before randomising this group). */
+  readonly versusPrevious: MapSimilarity;
+}
+
+/** Flat map values as `Tensor.data()` returns them. */
+export type MapValues = Float32Array | Int32Array | Uint8Array;
+
+function meanDefined(values: readonly number[]): number {
+  const defined = values.filter((c) => !Number.isNaN(c));
+  return defined.length === 0 ? Number.NaN : defined.reduce((a, b) => a + b, 0) / defined.length;
+}
+
+/** Spearman, SSIM and mean absolute difference of `n` pairs of `[h,w]` maps (flat, image after image). */
+export function mapSimilarity(reference: MapValues, maps: MapValues, n: number, h: number, w: number): MapSimilarity {
+  const correlations: number[] = [];
+  const ssims: number[] = [];
+  const absoluteDifferences: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = reference.subarray(i * h * w, (i + 1) * h * w);
+    const b = maps.subarray(i * h * w, (i + 1) * h * w);
+    correlations.push(spearman(a, b));
+    ssims.push(ssim(a, b, h, w));
+    let d = 0;
+    for (let p = 0; p < h * w; p++) d += Math.abs(a[p]! - b[p]!);
+    absoluteDifferences.push(d / (h * w));
+  }
+  return {
+    correlations,
+    meanCorrelation: meanDefined(correlations),
+    ssim: ssims,
+    meanSsim: meanDefined(ssims),
+    absoluteDifferences,
+    meanAbsoluteDifference: meanDefined(absoluteDifferences),
+  };
 }
 
 /** The result of {@link cascadingRandomization}. */
@@ -64,8 +121,11 @@ export function defaultRandomizationGroups(model: ImageClassifier): { group: str
  * Model-parameter randomisation test (Adebayo et al. 2018, cascading form): re-draws the model's
  * weights group by group from the output side down (each weight tensor from a normal with its own
  * mean and standard deviation, or `max(|mean|, 0.01)` when it is constant), explains the images after
- * every step and reports the Spearman rank correlation with the original maps. A method that passes
- * the sanity check decorrelates quickly. The original weights are restored afterwards, also on error.
+ * every step and reports, per step, how alike the maps are to the original maps and to the maps just
+ * before that group was randomised: Spearman rank correlation, SSIM and mean absolute difference
+ * ({@link MapSimilarity}). A method that passes the sanity check decorrelates quickly (low
+ * correlation and SSIM, large difference). The original weights are restored afterwards, also on
+ * error.
  */
 export async function cascadingRandomization(
   model: ImageClassifier,
@@ -75,7 +135,7 @@ export async function cascadingRandomization(
 ): Promise<CascadingRandomizationResult> {
   checkImages(model, images);
   checkPositiveInteger(options.maxSteps, 'maxSteps');
-  const explain: ExplainFunction = typeof interpreter === 'function' ? interpreter : (m, x, o) => interpreter.explain(m, x, o);
+  const explain = asExplainFunction(interpreter);
   const named = model.namedVariables();
   const groups = options.groups
     ? options.groups.map((g) => ({ group: g.join(','), variables: [...g] }))
@@ -90,6 +150,7 @@ export async function cascadingRandomization(
   const originalMaps = await explain(model, images, call);
   const original = (await originalMaps.data()).slice();
   originalMaps.dispose();
+  let previous = original;
   const [n, h, w] = images.shape;
   const saved = new Map<string, tf.Tensor>();
   const result: RandomizationStep[] = [];
@@ -108,17 +169,10 @@ export async function cascadingRandomization(
         });
       }
       const maps = await explain(model, images, call);
-      const data = await maps.data();
+      const data = (await maps.data()).slice();
       maps.dispose();
-      const correlations: number[] = [];
-      for (let i = 0; i < n; i++) correlations.push(spearman(original.subarray(i * h * w, (i + 1) * h * w), data.subarray(i * h * w, (i + 1) * h * w)));
-      const defined = correlations.filter((c) => !Number.isNaN(c));
-      result.push({
-        group: step.group,
-        variables: step.variables,
-        correlations,
-        meanCorrelation: defined.length === 0 ? Number.NaN : defined.reduce((a, b) => a + b, 0) / defined.length,
-      });
+      result.push({ group: step.group, variables: step.variables, ...mapSimilarity(original, data, n, h, w), versusPrevious: mapSimilarity(previous, data, n, h, w) });
+      previous = data;
     }
   } finally {
     for (const [name, value] of saved) {

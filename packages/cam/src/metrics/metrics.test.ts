@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gradCam } from '../interpreters/grad-cam';
 import { linearGapClassifier, sequentialClassifier } from '../testing/tiny-classifiers';
 import { averageDropIncrease } from './average-drop';
-import { cascadingRandomization, defaultRandomizationGroups } from './cascading-randomization';
+import { cascadingRandomization, defaultRandomizationGroups, mapSimilarity } from './cascading-randomization';
+import { ssim } from './ssim';
 import { energyInMask, pointingGame } from './localization';
 import { relevanceMassAccuracy, relevanceRankAccuracy } from './relevance-accuracy';
 import { giniIndex, sparseness } from './sparseness';
@@ -99,6 +100,17 @@ describe('cascading randomisation', () => {
     expect(r.steps[1]!.correlations).toHaveLength(2);
     for (const s of r.steps) for (const c of s.correlations) expect(Math.abs(c)).toBeLessThanOrEqual(1);
     expect(r.steps[1]!.meanCorrelation).toBeLessThan(0.9);
+    // SSIM and mean absolute difference per step, against the original and against the step before
+    for (const s of r.steps) {
+      expect(s.ssim).toHaveLength(2);
+      for (const v of [...s.ssim, ...s.versusPrevious.ssim]) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+      for (const v of [...s.absoluteDifferences, ...s.versusPrevious.absoluteDifferences]) expect(v).toBeGreaterThanOrEqual(0);
+    }
+    expect(r.steps[1]!.meanSsim).toBeLessThan(0.9);
+    expect(r.steps[1]!.meanAbsoluteDifference).toBeGreaterThan(0.01);
+    // the first step's "before" is the original
+    const { group: _g, variables: _v, versusPrevious, ...first } = r.steps[0]!;
+    expect(versusPrevious).toEqual(first);
     expectClose(await gradCam(m, x, { targets: [0, 1] }), before, { atol: 0 });
     const again = await cascadingRandomization(m, x, gradCam, { seed: 4, targets: [0, 1] });
     expect(again.steps[1]!.correlations).toEqual(r.steps[1]!.correlations);
@@ -110,7 +122,27 @@ describe('cascading randomisation', () => {
     const fixed = async (_m: unknown, images: tf.Tensor4D) => tf.tidy(() => tf.mean(images, 3) as tf.Tensor3D);
     const r = await cascadingRandomization(m, x, fixed, { targets: [0], groups: [['head/bias'], ['conv/kernel']] });
     expect(r.steps.map((s) => s.meanCorrelation)).toEqual([1, 1]);
+    expect(r.steps.map((s) => [s.meanSsim, s.meanAbsoluteDifference, s.versusPrevious.meanSsim, s.versusPrevious.meanAbsoluteDifference])).toEqual([
+      [1, 0, 1, 0],
+      [1, 0, 1, 0],
+    ]);
     await expect(cascadingRandomization(m, x, fixed, { groups: [['nope']] })).rejects.toThrow(/nope/);
+  });
+});
+
+describe('map similarity (Spearman, SSIM, mean absolute difference per image)', () => {
+  it('closed forms on two 3×3 image pairs', () => {
+    const a = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 2, 2, 3, 3, 4, 4, 5]);
+    const b = Float32Array.from([8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5]);
+    const r = mapSimilarity(a, b, 2, 3, 3);
+    expect(r.correlations[0]).toBeCloseTo(-1, 12);
+    expect(r.correlations[1]).toBeCloseTo(1, 12);
+    expect(r.absoluteDifferences[0]).toBeCloseTo((8 + 6 + 4 + 2 + 0 + 2 + 4 + 6 + 8) / 9, 6);
+    expect(r.absoluteDifferences[1]).toBe(0);
+    expect(r.ssim[0]).toBeCloseTo(ssim(a.subarray(0, 9), b.subarray(0, 9), 3, 3), 12);
+    expect(r.ssim[1]).toBeCloseTo(1, 12);
+    expect(r.meanCorrelation).toBeCloseTo(0, 12);
+    expect(r.meanAbsoluteDifference).toBeCloseTo(40 / 18, 6);
   });
 });
 
