@@ -5,6 +5,8 @@ Prints one JSON line: {"imagesPerSec", "torch", "torchvision", "threads"}.
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import numpy as np
@@ -12,12 +14,16 @@ import torch
 import torchvision
 from torchvision import transforms
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from torch_env import reference_env  # noqa: E402  (tools/bench/lib/torch_env.py)
+
 p = argparse.ArgumentParser()
 p.add_argument('--images', type=int, default=4096)
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--threads', type=int, default=1)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
+env = reference_env()
 torch.manual_seed(0)
 data = torch.from_numpy(np.random.default_rng(0).integers(0, 256, size=(a.images, 3, 32, 32), dtype=np.uint8))
 labels = torch.from_numpy(np.random.default_rng(1).integers(0, 10, size=(a.images,)))
@@ -46,4 +52,4 @@ n = 0
 for x, y in loader:
     n += x.shape[0]
 dt = time.perf_counter() - t0
-print(json.dumps({'imagesPerSec': n / dt, 'torch': torch.__version__, 'torchvision': torchvision.__version__, 'threads': a.threads}))
+print(json.dumps({'imagesPerSec': n / dt, 'torch': torch.__version__, 'torchvision': torchvision.__version__, 'threads': a.threads, 'env': env}))

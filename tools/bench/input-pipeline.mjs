@@ -9,6 +9,7 @@
 //
 // usage: npm run bench -- input-pipeline [--json] [--threads T] [--batch 64] [--steps 2]
 //                                         [--no-train] [--no-reference]
+import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,10 +125,8 @@ if (!flag('no-train')) {
 let torchvision = null;
 if (!flag('no-reference')) {
   const py = spawnSync('/usr/bin/python3', [path.join(here, 'input-pipeline-reference.py'), '--batch', String(batch), '--threads', '1'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (py.status === 0) {
-    torchvision = JSON.parse(py.stdout.trim().split('\n').pop());
-    log(`torchvision DataLoader (1 thread, num_workers 0): ${torchvision.imagesPerSec.toFixed(0)} images/s`);
-  } else log(`torchvision reference failed (status ${py.status})`);
+  torchvision = referenceResult(py, 'input-pipeline-reference.py');
+  log(`torchvision DataLoader (1 thread, num_workers 0): ${torchvision.imagesPerSec.toFixed(0)} images/s`);
 }
 
 const consume = stepMs ? batch / (stepMs / 1000) : null;
@@ -149,5 +148,7 @@ const result = {
   trainLoop,
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   load: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  machine: machine(),
+  referenceEnv: torchvision?.env ?? null,
 };
 console.log(JSON.stringify(result));

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from wrn_reference import WideResNet  # noqa: E402  (tools/bench/lib/wrn_reference.py: WRN-28-2, FixMatch)
+from torch_env import reference_env  # noqa: E402  (tools/bench/lib/torch_env.py)
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=2)
@@ -35,6 +36,7 @@ p.add_argument("--batch", type=int, default=64)
 p.add_argument("--lico-warmup", type=int, default=1)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
+env = reference_env()
 torch.manual_seed(0)
 
 
@@ -239,4 +241,5 @@ print(json.dumps({
     "batch": args.batch,
     "torch": torch.__version__,
     "script": "tools/bench/lico-step-reference.py",
+    "env": env,
 }))

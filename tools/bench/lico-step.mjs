@@ -11,6 +11,7 @@
 //                                     [--lico-warmup 1] [--text-pass] [--no-reference] [--profile]
 // Wall time gives `ours`/`reference`; process CPU time (all threads) is reported beside it
 // (`cpuRatio`), which is the fairer comparison when other processes share the CPU.
+import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,8 +115,7 @@ function reference() {
     env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
     maxBuffer: 1 << 24,
   });
-  if (r.status !== 0) throw new Error(`reference failed with status ${r.status}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  return referenceResult(r, 'lico-step-reference.py');
 }
 
 const o = await ours();
@@ -143,6 +143,8 @@ const result = {
   referenceLicoOverhead: ref ? median(ref.licoStepSeconds) / median(ref.baselineStepSeconds) : null,
   referenceTextPassSeconds: ref?.textPassSeconds ?? null,
   referenceTorch: ref?.torch ?? null,
+  referenceEnv: ref?.env ?? null,
+  machine: machine(),
   oursStepCpuSeconds: cpuTimes.lico,
   oursBaselineStepCpuSeconds: cpuTimes.baseline,
   oursTextPassCpuSeconds: cpuTimes.text ?? null,

@@ -12,6 +12,7 @@ With --serve it instead answers each stdin line 'run' with the milliseconds of o
 a first 'ready' JSON line), so the caller can interleave its own runs with the reference's and
 both see the same machine load.
 """
+import os
 import sys
 import argparse
 import json
@@ -20,6 +21,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from torch_env import reference_env  # noqa: E402  (tools/bench/lib/torch_env.py)
 
 
 def main():
@@ -35,6 +39,7 @@ def main():
     ap.add_argument('--serve', action='store_true')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    env = reference_env()
     n, p, q, d = (int(v) for v in a.shape.split(','))
     raw = np.fromfile(a.input, dtype=np.float32)
     x0 = torch.from_numpy(raw[: n * p * d].reshape(n, p, d).copy())
@@ -71,7 +76,7 @@ def main():
         step()
     if a.serve:
         loss, it, gx, gy = step()
-        print(json.dumps({'ready': True, 'iterations': it, 'loss': loss, 'threads': a.threads, 'torch': torch.__version__}), flush=True)
+        print(json.dumps({'ready': True, 'iterations': it, 'loss': loss, 'threads': a.threads, 'torch': torch.__version__, 'env': env}), flush=True)
         for line in sys.stdin:
             if line.strip() != 'run':
                 break
@@ -88,7 +93,7 @@ def main():
     print(json.dumps({
         'ms': times[len(times) // 2], 'minMs': times[0], 'iterations': it, 'loss': loss,
         'gradAbsSum': float(gx.abs().sum() + gy.abs().sum()), 'threads': a.threads,
-        'torch': torch.__version__,
+        'torch': torch.__version__, 'env': env,
     }))
 
 

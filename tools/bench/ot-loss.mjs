@@ -6,6 +6,7 @@
 // Runs alternate between ours and the reference (a persistent Python child answering 'run'
 // lines), so that both see the same load on a shared machine; medians and minimums are reported.
 // Usage: npm run bench -- ot-loss [--json] [--backend wasm|cpu] [--runs 30] [--threads 1]
+import { machine } from './lib/machine.mjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -51,10 +52,11 @@ const child = spawn('/usr/bin/python3', [script, '--serve', '--input', input, '-
 const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
 const nextLine = async () => {
   const { value, done } = await lines.next();
-  if (done) throw new Error('the PyTorch reference exited early');
+  if (done) throw new Error('the PyTorch reference exited early (its message is above; status 3: it refused the netlib reference BLAS)');
   return value;
 };
 const ready = JSON.parse(await nextLine());
+if (!ready.ready) throw new Error(`the PyTorch reference did not start: ${JSON.stringify(ready)}`);
 
 await tf.setBackend(backend);
 await tf.ready();
@@ -123,7 +125,9 @@ const result = {
   oursForwardMs: round(median(forward)),
   oursJsImplementationMs: round(median(jsTimes)),
   loadAverage: os.loadavg().map(round),
-  note: 'measured under shared load (other engineers on the same 2 cores); runs interleaved',
+  machine: machine(),
+  referenceEnv: ready.env ?? null,
+  note: 'runs interleaved (ours, then the reference, per run), so both see the same load',
 };
 if (json) console.log(JSON.stringify(result));
 else console.log(result);

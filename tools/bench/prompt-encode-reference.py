@@ -10,10 +10,15 @@ Usage: /usr/bin/python3 tools/bench/prompt-encode-reference.py --threads 2 --cla
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from torch_env import reference_env  # noqa: E402  (tools/bench/lib/torch_env.py)
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=2)
@@ -21,6 +26,7 @@ p.add_argument("--classes", type=int, default=1)
 p.add_argument("--reps", type=int, default=2)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
+env = reference_env()
 torch.manual_seed(0)
 E, LAYERS, HEADS, L, M, V = 512, 12, 8, 77, 12, 49408
 
@@ -81,4 +87,4 @@ for _ in range(args.reps):
     t0 = time.perf_counter()
     step()
     times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": times, "classes": k, "threads": args.threads, "torch": torch.__version__}))
+print(json.dumps({"seconds": times, "classes": k, "threads": args.threads, "torch": torch.__version__, "env": env}))

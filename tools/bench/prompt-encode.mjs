@@ -14,6 +14,7 @@
 // (tools/bench/prompt-encode-reference.py, same thread count) is reported as extra fields.
 //
 //   npm run bench -- prompt-encode --json [--threads 2] [--reps 2] [--naive-classes 1] [--ks 10,100] [--torch]
+import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,8 +100,7 @@ let torch = null;
 if (withTorch) {
   log(`PyTorch naive pass on ${naiveClasses} class(es), ${threads} threads…`);
   const r = spawnSync('/usr/bin/python3', [path.join(here, 'prompt-encode-reference.py'), '--threads', String(threads), '--classes', String(naiveClasses), '--reps', '1'], { encoding: 'utf-8' });
-  if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  else log(`reference failed: ${r.stderr}`);
+  torch = referenceResult(r, 'prompt-encode-reference.py');
 }
 
 const main = results[100] ?? results[10];
@@ -117,6 +117,7 @@ const out = {
   threads,
   backend: tf.getBackend(),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-  ...(torch ? { torchNaivePerClassMs: (1000 * median(torch.seconds)) / torch.classes, torchVersion: torch.torch } : {}),
+  ...(torch ? { torchNaivePerClassMs: (1000 * median(torch.seconds)) / torch.classes, torchVersion: torch.torch, referenceEnv: torch.env } : {}),
+  machine: machine(),
 };
 console.log(JSON.stringify(out));

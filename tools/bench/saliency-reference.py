@@ -46,6 +46,9 @@ def main():
     ap.add_argument('--step', type=int, default=32)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    sys.path.insert(0, os.path.join(HERE, 'lib'))
+    from torch_env import reference_env  # tools/bench/lib/torch_env.py
+    env = reference_env()
     bbw = load_module('bbw', os.path.join(HERE, '..', 'reference', 'backbones-torch-weights.py'))
     golden = load_module('camgolden', os.path.join(HERE, '..', 'reference', 'cam-pytorch-grad-cam.py'))
 
@@ -132,7 +135,7 @@ def main():
                         out.append(torch.softmax(model(canvas), 1)[:, ts[i]])
         return out
     timed('insertionDeletion', ins_del)
-    print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'methods': methods}))
+    print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'methods': methods, 'env': env}))
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@
 //
 // usage: npm run bench -- saliency [--json] [--threads T] [--images 4] [--rise-masks 500]
 //                                  [--rise-batch 100] [--score-batch 32] [--step 32] [--no-reference]
+import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +36,7 @@ if (!flag('no-reference')) {
     [path.join(here, 'saliency-reference.py'), '--threads', String(threads), '--images', String(images), '--rise-masks', String(riseMasks), '--rise-batch', String(riseBatch), '--score-batch', String(scoreBatch), '--step', String(step)],
     { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  if (py.status !== 0) throw new Error(`reference failed with status ${py.status}`);
-  reference = JSON.parse(py.stdout.trim().split('\n').pop());
+  reference = referenceResult(py, 'saliency-reference.py');
 }
 
 await useBackend('wasm', { threads, log: false });
@@ -105,5 +105,7 @@ console.log(
     tensorLeakByMethod: leaks,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+    machine: machine(),
+    referenceEnv: reference?.env ?? null,
   }),
 );

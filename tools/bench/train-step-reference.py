@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
 from wrn_reference import WideResNet  # noqa: E402  (tools/bench/lib/wrn_reference.py)
+from torch_env import reference_env  # noqa: E402  (tools/bench/lib/torch_env.py)
 
 
 def main():
@@ -27,6 +28,7 @@ def main():
     p.add_argument('--warmup', type=int, default=3)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    env = reference_env()
     torch.manual_seed(0)
     model = WideResNet(inplace_relu=False, xavier_fc=True, return_features=False).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, nesterov=True)
@@ -57,6 +59,7 @@ def main():
         'torch': torch.__version__,
         'python': sys.version.split()[0],
         'params': sum(p.numel() for p in model.parameters()),
+        'env': env,
     }))
 
 

@@ -12,6 +12,7 @@
 // usage: npm run bench -- train-step [--json] [--threads T] [--batch 64] [--steps 3] [--rounds 3]
 //                                    [--warmup 2] [--cpu-batch 2] [--cpu-steps 1] [--no-cpu]
 //                                    [--no-reference]
+import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,8 +80,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // --- the reference: PyTorch, same thread count (one process per round) ---
 function referenceRound(round) {
   const py = spawnSync('/usr/bin/python3', [path.join(here, 'train-step-reference.py'), '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', '2'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (py.status !== 0) throw new Error(`reference failed with status ${py.status}`);
-  const r = JSON.parse(py.stdout.trim().split('\n').pop());
+  const r = referenceResult(py, 'train-step-reference.py');
   log(`round ${round}: PyTorch ${r.msPerStep.toFixed(0)} ms/step (${r.msPerStepAll.map((t) => t.toFixed(0)).join(', ')})`);
   return r;
 }
@@ -171,6 +171,8 @@ const result = {
   kernels: WASM_TRAINING_KERNELS.map((k) => `${k.kernelName} (${k.kind})`),
   profile: profile.slice(0, 20),
   loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  machine: machine(),
+  referenceEnv: reference?.env ?? null,
 };
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -13,10 +13,21 @@
 // dy stay in cache. Output rows form a fixed number of groups (set by the caller from the problem
 // alone); threads take whole groups, each writing its own partial dw, and the partials are added in
 // group order (sum_groups).
+//
+// Multiply-adds: the relaxed-SIMD build (-mrelaxed-simd) computes acc + a*b with f32x4.relaxed_madd,
+// which V8 lowers to a fused multiply-add (one rounding) where the CPU has FMA and to a multiply
+// and an add otherwise; the SIMD build always rounds twice. Either way the order of the sums is
+// the same, so each build gives the same numbers on any thread count.
 #include <wasm_simd128.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define INLINE static inline __attribute__((always_inline))
+
+#ifdef __wasm_relaxed_simd__
+#define MADD(acc, a, b) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(acc)))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
 
 // Output-channel tile widths: 8 (two vectors), then one tile of 4, then single channels.
 INLINE int o_tiles(int co) { return co / 8 + (co % 8) / 4 + co % 4; }
@@ -55,8 +66,8 @@ INLINE void tile(const float* x, const float* dy, float* dw, int ho, int h, int 
         else d0 = wasm_v128_load32_zero(dp);
         for (int k = 0; k < CT; k++) {
           v128_t xk = wasm_v128_load32_splat(xp + k);
-          a[k][0] = wasm_f32x4_add(a[k][0], wasm_f32x4_mul(xk, d0));
-          if (OW == 8) a[k][1] = wasm_f32x4_add(a[k][1], wasm_f32x4_mul(xk, d1));
+          a[k][0] = MADD(a[k][0], xk, d0);
+          if (OW == 8) a[k][1] = MADD(a[k][1], xk, d1);
         }
       }
     }
@@ -188,8 +199,8 @@ INLINE void gather_taps(v128_t acc[4][2], const float* dp, const float* wp, int 
     if (GW == 8) w1 = wasm_v128_load(wp + 4);
     for (int k = 0; k < K; k++) {
       v128_t d = wasm_v128_load32_splat(dp + k * ps + o);
-      acc[k][0] = wasm_f32x4_add(acc[k][0], wasm_f32x4_mul(d, w0));
-      if (GW == 8) acc[k][1] = wasm_f32x4_add(acc[k][1], wasm_f32x4_mul(d, w1));
+      acc[k][0] = MADD(acc[k][0], d, w0);
+      if (GW == 8) acc[k][1] = MADD(acc[k][1], d, w1);
     }
   }
 }

@@ -11,5 +11,14 @@ export {
 } from './use-backend';
 export { registerWasmTrainingKernels, wasmTrainingKernelsRegistered, WASM_TRAINING_KERNELS, type WasmTrainingKernel } from './wasm/register-wasm-training-kernels';
 export { startThreadedWasm, wasmThreadsStarted } from './wasm/wasm-threads';
+export {
+  WASM_KERNEL_OPTIONS,
+  relaxedSimdSupported,
+  enableRelaxedSimd,
+  resolveWasmKernels,
+  wasmKernelBuild,
+  type WasmKernelBuild,
+  type WasmKernelsOption,
+} from './wasm/kernel-build';
 export { conv2dFilterGrad } from './wasm/conv2d-backprop-filter';
 export { conv2dInputGrad } from './wasm/conv2d-backprop-input';

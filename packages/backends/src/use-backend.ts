@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, MissingPeerError, UnknownNameError } from '@lico/core';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 import { startThreadedWasm } from './wasm/wasm-threads';
+import { resolveWasmKernels, selectWasmKernelBuild, type WasmKernelBuild, type WasmKernelsOption } from './wasm/kernel-build';
 import { IN_BROWSER, importModule } from '#node-builtins';
 
 /** Backend names `useBackend` accepts. */
@@ -21,6 +22,8 @@ export interface BackendChoice {
   readonly packageName: string;
   /** One line for people: what was picked and why. */
   readonly message: string;
+  /** When the backend is wasm with lico's training kernels: the build they run (see the `kernels` option). */
+  readonly wasmKernels?: WasmKernelBuild;
 }
 
 /** Loads a module by name; tests pass a fake one. */
@@ -48,6 +51,14 @@ export interface UseBackendOptions {
    * (see `startThreadedWasm`); results are identical to one thread.
    */
   readonly threads?: number;
+  /**
+   * Which build of lico's wasm kernels runs: `'auto'` (default; else `LICO_WASM_KERNELS`) picks
+   * `'relaxed-simd'` (fused multiply-adds, faster where the CPU has FMA) when the engine runs
+   * WebAssembly relaxed SIMD — Node ≥ 22, current browsers, Node 20 after `enableRelaxedSimd()` —
+   * else `'simd'`. Each build gives the same numbers for any thread count; `'simd'` also gives the
+   * same numbers on every CPU (relaxed SIMD rounds once where the CPU has FMA, twice elsewhere).
+   */
+  readonly kernels?: WasmKernelsOption;
 }
 
 /** The wasm thread count from the option or `LICO_WASM_THREADS` (default 1). */
@@ -120,9 +131,10 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UnknownNameError('backend', name, BACKEND_NAMES);
   const importer = options.importer ?? defaultImporter;
   const log = options.log ?? name === 'auto';
+  let kernels: WasmKernelBuild | undefined; // set when the wasm backend gets lico's kernels
   const say = (choice: BackendChoice): BackendChoice => {
     if (log) (typeof log === 'function' ? log : (line: string) => console.error(line))(choice.message);
-    return choice;
+    return choice.backend === 'wasm' && kernels ? { ...choice, wasmKernels: kernels } : choice;
   };
   const wasm = async (): Promise<boolean> => {
     const loaded = await tryImport(importer, '@tensorflow/tfjs-backend-wasm');
@@ -132,8 +144,13 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
     if (threads > 1 && IN_BROWSER) {
       throw new ConfigError(`wasm threads = ${threads}: lico's multi-threaded wasm needs Node's worker threads; in a browser its kernels run on the calling thread (threads: 1).`);
     }
+    const build = (options.trainingKernels ?? true) ? resolveWasmKernels(options.kernels) : undefined;
     if (threads > 1) await startThreadedWasm(threads);
-    if (options.trainingKernels ?? true) registerWasmTrainingKernels();
+    if (build) {
+      selectWasmKernelBuild(build);
+      registerWasmTrainingKernels();
+      kernels = build;
+    }
     await options.onWasm?.();
     return activate('wasm');
   };

@@ -83,6 +83,7 @@ describe('lico train: Ctrl-C and --resume', () => {
     expect(ra.objective).toMatchObject({ alpha: 10, beta: 1 });
     expect(ra.versions['@lico/cli']).toBe('0.1.0');
     expect(ra.backend.used).toBe('wasm');
+    expect(ra.backend.wasmKernels).toBe('relaxed-simd'); // the binary turns relaxed SIMD on (run-process.ts)
 
     // A finished directory is not overwritten; --resume without a checkpoint is explained.
     const again = await lico([...TRAIN, '--out', a]);

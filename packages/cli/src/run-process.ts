@@ -3,10 +3,16 @@
  * saves a checkpoint and exits with 130); a second Ctrl-C exits at once. Exits with the command's
  * code (explicitly: the threaded wasm backend's workers would otherwise keep Node alive).
  */
+import { enableRelaxedSimd } from '@lico/backends';
 import { runCli } from './run-cli';
 
-/** Runs `lico <argv>` in this process and exits with its code. */
+/**
+ * Runs `lico <argv>` in this process and exits with its code. The process is the CLI's own, so it
+ * turns WebAssembly relaxed SIMD on (Node 20 has it behind a flag): the wasm kernels then run their
+ * fused-multiply-add build unless `LICO_WASM_KERNELS=simd` asks for the plain one.
+ */
 export async function runCliProcess(argv: readonly string[]): Promise<never> {
+  enableRelaxedSimd();
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -6,6 +6,8 @@ export const writeFileSync = nodeOnlyFunction('node:fs', 'writeFileSync');
 export const createRequire = nodeOnlyFunction('node:module', 'createRequire');
 export const os = nodeOnly<typeof import('node:os')>('node:os');
 export const path = nodeOnly<typeof import('node:path')>('node:path');
+/** A page cannot set engine flags: relaxed SIMD is on in current browsers or not at all. */
+export const setFlagsFromString = (_flags: string): void => {};
 export const Worker = nodeOnlyFunction('node:worker_threads', 'Worker') as unknown as typeof import('node:worker_threads').Worker;
 
 /**

@@ -7,6 +7,7 @@ export { mkdtempSync, writeFileSync } from 'node:fs';
 export { createRequire } from 'node:module';
 export { default as os } from 'node:os';
 export { default as path } from 'node:path';
+export { setFlagsFromString } from 'node:v8';
 export { Worker } from 'node:worker_threads';
 
 /** Loads an optional package by a name chosen at run time (Node: a dynamic `import`). */

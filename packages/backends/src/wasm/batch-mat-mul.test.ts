@@ -5,14 +5,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeaks, relativeError } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
-import { onCpuAndWasm as onBoth, rand } from './test-parity';
+import { onCpuAndWasm as onBoth, rand, KERNEL_BUILDS } from './test-parity';
+import { selectWasmKernelBuild } from './kernel-build';
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
 });
 
-describe('BatchMatMul on wasm (lico SIMD kernel) matches the cpu backend', () => {
+describe.each(KERNEL_BUILDS)('BatchMatMul on wasm (lico SIMD kernel) matches the cpu backend (%s build)', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+
   // Sizes hit every tile remainder (rows 1–3 past a multiple of 4, column groups of 8, 4 and 1–3).
   const shapes: { a: number[]; b: number[]; name: string }[] = [
     { name: '2-D 5×9 · 9×13', a: [5, 9], b: [9, 13] },

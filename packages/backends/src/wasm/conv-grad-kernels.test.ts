@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRng } from '@lico/core';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
 import { convGradRunner, type ConvGeometry } from './conv-grad-kernels';
+import { selectWasmKernelBuild, wasmKernelBuild } from './kernel-build';
+import { KERNEL_BUILDS } from './test-parity';
 
 /**
  * The conv and both gradients by the definition, in float64, over every (n, p, q, i, j) with an
@@ -58,6 +60,7 @@ function layout(x: Float32Array, dy: Float32Array, w: Float32Array, bias: Float3
 function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array, shift = 0): { dw: Float32Array; dx: Float32Array; y: Float32Array } {
   const runner = convGradRunner(memory, threads);
   if (!runner) throw new Error('the kernels did not instantiate');
+  if (runner.build !== wasmKernelBuild()) throw new Error(`runner build ${runner.build}, selected ${wasmKernelBuild()}`);
   const { xPtr, dyPtr, wPtr, dwPtr, dxPtr, yPtr, biasPtr, scratchPtr } = layout(x, dy, w, bias, shift);
   const need = scratchPtr + 4 * Math.max(runner.inputGradScratch(g), runner.forwardScratch(g), runner.filterGradScratch(g));
   if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
@@ -95,7 +98,9 @@ function relativeError(actual: Float32Array, expected: Float64Array): number {
   return scale === 0 ? diff : diff / scale; // all-zero expectations (relu) compare absolutely
 }
 
-describe('the SIMD conv2d kernels (forward and both gradients)', () => {
+describe.each(KERNEL_BUILDS)('the SIMD conv2d kernels (forward and both gradients), %s build', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+
   it('was built from the committed C source (rebuild: node tools/wasm/build-wasm.mjs backends)', () => {
     const source = readFileSync(new URL('../../csrc/conv-grad.c', import.meta.url));
     expect(createHash('sha256').update(source).digest('hex')).toBe(CONV_GRAD_SOURCE_SHA256);
@@ -195,5 +200,27 @@ describe('the SIMD conv2d kernels (forward and both gradients)', () => {
 
   it('a plain (not shared) memory runs on the calling thread whatever the thread count', () => {
     expect(convGradRunner(new WebAssembly.Memory({ initial: 1 }), 4)?.threads).toBe(1);
+  });
+});
+
+describe('the relaxed-SIMD build (fused multiply-adds)', () => {
+  it('differs from the SIMD build only by rounding: where the CPU has FMA some sums differ, elsewhere none', () => {
+    const g = geometry(2, 9, 9, 16, 24, 3, 3, 1, 1, [1, 1, 1, 1]);
+    const { x, dy, w, bias } = arrays(g, 5);
+    const out: Record<string, { dw: Float32Array; dx: Float32Array; y: Float32Array }> = {};
+    for (const build of KERNEL_BUILDS) {
+      selectWasmKernelBuild(build);
+      out[build] = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias);
+    }
+    const expected = reference(x, dy, w, g, bias);
+    let differing = 0;
+    for (const key of ['dw', 'dx', 'y'] as const) {
+      const [simd, relaxed] = [out.simd![key], out['relaxed-simd']![key]];
+      expect(relativeError(relaxed, expected[key])).toBeLessThan(1e-5);
+      for (let k = 0; k < simd.length; k++) if (simd[k] !== relaxed[k]) differing++;
+    }
+    const fma = /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf-8'));
+    if (fma) expect(differing).toBeGreaterThan(0);
+    else expect(differing).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Worker } from '#node-builtins';
-import { CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
+import { CONV_GRAD_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
+import { wasmKernelBuild, type WasmKernelBuild } from './kernel-build';
 import { heapMemory, type HeapMemory } from './heap-view';
 import { wasmThreadsStarted } from './wasm-threads';
 
@@ -51,6 +52,8 @@ export interface ConvGeometry {
 export interface ConvGradRunner {
   /** Threads a call uses (the calling thread plus `threads − 1` workers). */
   readonly threads: number;
+  /** The module build it runs: `'simd'` or `'relaxed-simd'` (fused multiply-adds). */
+  readonly build: WasmKernelBuild;
   /** Floats of scratch memory {@link filterGrad} needs (the row groups' partial sums; 0 for one group). */
   filterGradScratch(g: ConvGeometry): number;
   /** Writes `dw` (`[kh, kw, c, co]`, float32 at byte offset `dwPtr`) from `x` and `dy` at `xPtr`, `dyPtr`, using `scratchPtr`. */
@@ -160,6 +163,7 @@ class Runner implements ConvGradRunner {
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     readonly threads: number,
+    readonly build: WasmKernelBuild,
   ) {
     if (threads > 1) {
       this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
@@ -259,29 +263,36 @@ class Runner implements ConvGradRunner {
   }
 }
 
-const runners = new WeakMap<WebAssembly.Memory, Map<number, ConvGradRunner | null>>();
+const runners = new WeakMap<WebAssembly.Memory, Map<string, ConvGradRunner | null>>();
+
+const MODULES: Record<WasmKernelBuild, { plain: string; shared: string }> = {
+  simd: { plain: CONV_GRAD_WASM_BASE64, shared: CONV_GRAD_SHARED_WASM_BASE64 },
+  'relaxed-simd': { plain: CONV_GRAD_RELAXED_WASM_BASE64, shared: CONV_GRAD_SHARED_RELAXED_WASM_BASE64 },
+};
 
 /**
- * The kernels for a wasm memory (tfjs-backend-wasm's), instantiated once per memory and thread
- * count: the shared-memory build with `threads − 1` Node worker threads when the memory is shared
- * (the multi-threaded wasm build), else the plain build on the calling thread. `undefined` when
- * the module cannot be instantiated on that memory.
+ * The kernels for a wasm memory (tfjs-backend-wasm's), instantiated once per memory, thread count
+ * and build (default: {@link wasmKernelBuild}): the shared-memory module with `threads − 1` Node
+ * worker threads when the memory is shared (the multi-threaded wasm build), else the plain module
+ * on the calling thread. `undefined` when the module cannot be instantiated on that memory (or
+ * the engine lacks relaxed SIMD for that build).
  */
-export function convGradRunner(memory: WebAssembly.Memory, threads: number): ConvGradRunner | undefined {
-  let byThreads = runners.get(memory);
-  if (!byThreads) runners.set(memory, (byThreads = new Map()));
-  const known = byThreads.get(threads);
+export function convGradRunner(memory: WebAssembly.Memory, threads: number, build: WasmKernelBuild = wasmKernelBuild()): ConvGradRunner | undefined {
+  let byKey = runners.get(memory);
+  if (!byKey) runners.set(memory, (byKey = new Map()));
+  const key = `${threads}:${build}`;
+  const known = byKey.get(key);
   if (known !== undefined) return known ?? undefined;
   let runner: ConvGradRunner | null = null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(decode(shared ? CONV_GRAD_SHARED_WASM_BASE64 : CONV_GRAD_WASM_BASE64));
+    const module = new WebAssembly.Module(decode(shared ? MODULES[build].shared : MODULES[build].plain));
     const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvGradExports;
-    runner = new Runner(kernel, module, memory, shared ? threads : 1);
+    runner = new Runner(kernel, module, memory, shared ? threads : 1, build);
   } catch {
     runner = null;
   }
-  byThreads.set(threads, runner);
+  byKey.set(key, runner);
   return runner ?? undefined;
 }
 

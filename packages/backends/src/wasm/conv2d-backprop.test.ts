@@ -7,14 +7,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { conv2dFilterGrad } from './conv2d-backprop-filter';
 import { conv2dInputGrad } from './conv2d-backprop-input';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
-import { onCpuAndWasm as onBoth, rand } from './test-parity';
+import { onCpuAndWasm as onBoth, rand, KERNEL_BUILDS } from './test-parity';
+import { selectWasmKernelBuild } from './kernel-build';
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
 });
 
-describe('conv2d gradients on wasm match the cpu backend', () => {
+describe.each(KERNEL_BUILDS)('conv2d gradients on wasm match the cpu backend (%s build)', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+
   const cases: { b: number; h: number; w: number; cin: number; cout: number; k: number; kw?: number; s: number; pad: 'same' | 'valid' }[] = [];
   for (const b of [1, 3])
     for (const h of [5, 8])

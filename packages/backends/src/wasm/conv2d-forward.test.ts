@@ -5,14 +5,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeaks, relativeError } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
-import { onCpuAndWasm as onBoth, rand } from './test-parity';
+import { onCpuAndWasm as onBoth, rand, KERNEL_BUILDS } from './test-parity';
+import { selectWasmKernelBuild } from './kernel-build';
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
 });
 
-describe('Conv2D and FusedConv2D on wasm (lico SIMD kernel) match the cpu backend', () => {
+describe.each(KERNEL_BUILDS)('Conv2D and FusedConv2D on wasm (lico SIMD kernel) match the cpu backend (%s build)', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+
   const cases: { b: number; h: number; w: number; cin: number; cout: number; k: number; kw?: number; s: number | [number, number]; pad: 'same' | 'valid' }[] = [];
   for (const b of [1, 3]) for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as const) cases.push({ b, h: 7, w: 8, cin: 5, cout: 12, k, s, pad });
   cases.push({ b: 2, h: 9, w: 7, cin: 3, cout: 17, k: 4, kw: 2, s: [2, 3], pad: 'same' });

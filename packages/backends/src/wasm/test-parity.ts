@@ -1,4 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convGradRunnerFor } from './conv-grad-kernels';
+import { wasmKernelBuild, type WasmKernelBuild } from './kernel-build';
+
+/** Both builds of lico's wasm kernels, for `describe.each` (the tests run with relaxed SIMD on). */
+export const KERNEL_BUILDS: WasmKernelBuild[] = ['simd', 'relaxed-simd'];
 
 /**
  * Test helper: runs `f` on the cpu and then on the wasm backend (same seeded inputs) and returns
@@ -8,6 +13,9 @@ export async function onCpuAndWasm(f: () => tf.Tensor[]): Promise<{ cpu: Float32
   const out: Record<string, Float32Array[]> = {};
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
+    if (backend === 'wasm' && convGradRunnerFor(tf.backend())?.runner.build !== wasmKernelBuild()) {
+      throw new Error(`the wasm kernels do not run the selected '${wasmKernelBuild()}' build`);
+    }
     out[backend] = tf.tidy(f).map((t) => {
       const v = t.dataSync() as Float32Array;
       t.dispose();

@@ -50,7 +50,8 @@ export interface TrainResults {
   /** The objective's and the trainer's full configuration. */
   readonly objective: Readonly<Record<string, unknown>>;
   readonly training: Readonly<Record<string, unknown>> & { readonly epochs: number; readonly batchSize: number; readonly seed: number };
-  readonly backend: { readonly requested: string; readonly used: string; readonly packageName: string };
+  /** The backend asked for and used; `wasmKernels`: the build of lico's wasm kernels that ran (`'simd'`, `'relaxed-simd'`; null off wasm; absent in older results). */
+  readonly backend: { readonly requested: string; readonly used: string; readonly packageName: string; readonly wasmKernels?: string | null };
   /** Versions of lico's packages, tfjs and Node. */
   readonly versions: Readonly<Record<string, string>>;
   readonly history: readonly EpochRecord[];
@@ -90,6 +91,25 @@ export interface LocalisationRecord {
   readonly numImages: number;
 }
 
+/** The extra metrics of one interpreter (`lico evaluate --metrics`); each only when asked for. */
+export interface ExtraMetricsRecord {
+  /** ROAD combined, `(LeRF − MoRF)/2` of the averages over `roadPercentiles` (higher is better). */
+  readonly roadCombined?: number;
+  /** ROAD most-relevant-first average change of the target logit (lower is better). */
+  readonly roadMorf?: number;
+  /** ROAD least-relevant-first average change of the target logit (higher is better). */
+  readonly roadLerf?: number;
+  readonly roadPercentiles?: readonly number[];
+  /** Sparseness, the Gini index of the maps (higher is sparser). */
+  readonly sparseness?: number;
+  /** Max-sensitivity, `max ‖e(x) − e(x+δ)‖/‖e(x)‖` over `maxSensitivitySamples` perturbations (lower is better). */
+  readonly maxSensitivity?: number;
+  readonly maxSensitivitySamples?: number;
+  readonly maxSensitivityRadius?: number;
+  readonly numImages: number;
+  readonly seconds: number;
+}
+
 /** What `lico evaluate` writes. */
 export interface EvaluationResults {
   readonly schema: 'lico.evaluation/1';
@@ -99,6 +119,8 @@ export interface EvaluationResults {
   readonly numImages: number;
   readonly saliency: Readonly<Record<string, SaliencyRecord>>;
   readonly localisation?: Readonly<Record<string, LocalisationRecord>>;
+  /** ROAD, sparseness, max-sensitivity per interpreter, when `--metrics` asked for them. */
+  readonly metrics?: Readonly<Record<string, ExtraMetricsRecord>>;
   /** Protocol choices (baseline values, blur, target class). */
   readonly protocol: Readonly<Record<string, unknown>>;
   readonly backend: string;

@@ -44,6 +44,8 @@ export interface MachineRecord {
   readonly cores: number;
   readonly node: string;
   readonly backend: string;
+  /** The build of lico's wasm kernels (`'simd'`, `'relaxed-simd'`); absent in older results, null off wasm. */
+  readonly wasmKernels?: string | null;
   readonly threads: number | null;
   /** 1-minute load average when the shard (re)started. */
   readonly loadAtStart: number;

@@ -147,6 +147,7 @@ export async function studyRun(options: StudyRunOptions, io: CliIo, signal?: Abo
     cores: cpus().length,
     node: process.version,
     backend: backend.backend,
+    wasmKernels: backend.wasmKernels ?? null,
     threads: options.threads ?? null,
     loadAtStart: loadavg()[0]!,
     startedAt: new Date().toISOString(),
