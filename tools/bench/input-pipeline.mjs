@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmThreadsStarted } from '@lico/backends';
+import { useBackend, wasmThreadsStarted, wasmKernelBuild } from '@lico/backends';
 import { createInMemoryDataset, fashionMnist, CIFAR10_NORMALIZATION } from '@lico/datasets';
 import { benchArgs } from './lib/args.mjs';
 
@@ -149,6 +149,7 @@ const result = {
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   load: os.loadavg().map((l) => Math.round(l * 10) / 10),
   machine: machine(),
+  wasmKernels: wasmKernelBuild(),
   referenceEnv: torchvision?.env ?? null,
 };
 console.log(JSON.stringify(result));

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaselineObjective, createLicoObjective, createTrainer } from '@lico/core';
-import { useBackend } from '@lico/backends';
+import { useBackend, wasmKernelBuild } from '@lico/backends';
 import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createWideResNet } from '@lico/backbones';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createMappingNet, createPromptLearner, createTemperature } from '@lico/text';
@@ -145,6 +145,7 @@ const result = {
   referenceTorch: ref?.torch ?? null,
   referenceEnv: ref?.env ?? null,
   machine: machine(),
+  wasmKernels: wasmKernelBuild(),
   oursStepCpuSeconds: cpuTimes.lico,
   oursBaselineStepCpuSeconds: cpuTimes.baseline,
   oursTextPassCpuSeconds: cpuTimes.text ?? null,

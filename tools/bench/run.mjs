@@ -24,5 +24,7 @@ if (!process.env.LICO_BENCH_NO_BUILD) {
   const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false' } });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
-const run = spawnSync(process.execPath, ['--expose-gc', path.join(here, `${name}.mjs`), ...rest], { cwd: root, stdio: 'inherit' });
+// Relaxed SIMD on (Node 20 has it behind a flag), as the lico CLI runs: lico's wasm kernels then use
+// their fused-multiply-add build; LICO_WASM_KERNELS=simd measures the plain build (bench JSON: wasmKernels).
+const run = spawnSync(process.execPath, ['--expose-gc', '--experimental-wasm-relaxed-simd', path.join(here, `${name}.mjs`), ...rest], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmThreadsStarted } from '@lico/backends';
+import { useBackend, wasmThreadsStarted, wasmKernelBuild } from '@lico/backends';
 import { createWideResNet } from '@lico/backbones';
 import { createInterpreter, insertionDeletion, predictedClasses } from '@lico/cam';
 import { benchArgs } from './lib/args.mjs';
@@ -106,6 +106,7 @@ console.log(
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
     machine: machine(),
+    wasmKernels: wasmKernelBuild(),
     referenceEnv: reference?.env ?? null,
   }),
 );
