@@ -24,11 +24,15 @@ export const INTERPRETER_NAMES = [
   'eigenCam',
   'hiResCam',
   'gradCamElementWise',
+  'eigenGradCam',
+  'ablationCam',
   'gradient',
   'integratedGradients',
   'smoothGrad',
   'occlusion',
 ] as const;
+/** Extra saliency metrics `lico evaluate --metrics` accepts (beside insertion/deletion and, with masks, localisation). */
+export const METRIC_NAMES = ['road', 'sparseness', 'max-sensitivity'] as const;
 /** `--augment` values. */
 export const AUGMENT_CHOICES = ['auto', 'none', 'crop', 'crop-flip', 'crop-flip-noise'] as const;
 /** `--mm-sign` values. */
@@ -155,7 +159,7 @@ export const EXPLAIN_SPEC: CommandSpec = {
 /** `lico evaluate`. */
 export const EVALUATE_SPEC: CommandSpec = {
   name: 'evaluate',
-  summary: 'Measure accuracy and, per interpreter, insertion/deletion AUC; on data with masks also the pointing game and energy in the mask.',
+  summary: 'Measure accuracy and, per interpreter, insertion/deletion AUC; on data with masks also the pointing game and energy in the mask; optionally ROAD, sparseness and max-sensitivity (--metrics).',
   details: 'Writes the measurements as JSON (default: <model>/evaluation.json).',
   options: [
     { name: 'model', valueName: '<dir>', description: 'A directory written by lico train.', value: { kind: 'text' }, required: true },
@@ -171,6 +175,14 @@ export const EVALUATE_SPEC: CommandSpec = {
     { name: 'saliency-images', valueName: '<n>', description: 'Images used for the saliency metrics.', value: { kind: 'integer', min: 1 }, default: '64' },
     { name: 'step-size', valueName: '<n>', description: 'Pixels changed per insertion/deletion step.', value: { kind: 'integer', min: 1 }, default: '16' },
     { name: 'batch-size', valueName: '<n>', description: 'Images per forward pass.', value: { kind: 'integer', min: 1 }, default: '250' },
+    {
+      name: 'metrics',
+      valueName: '<list>',
+      description:
+        'Extra metrics on the same maps: road (ROAD combined, MoRF and LeRF averages at percentiles 10..90, pytorch-grad-cam), sparseness (Gini, Quantus), max-sensitivity (Quantus, uniform noise radius 0.2).',
+      value: { kind: 'list', choices: METRIC_NAMES },
+    },
+    { name: 'sensitivity-samples', valueName: '<n>', description: 'Perturbations per image for max-sensitivity (Quantus uses 200).', value: { kind: 'integer', min: 1 }, default: '10' },
     seed,
     backend,
     threads,

@@ -21,6 +21,8 @@ export const evaluateCommand: CommandHandler = async (o, { io }) => {
       stepSize: o['step-size'] as number,
       batchSize: o['batch-size'] as number,
       seed: o.seed as number,
+      ...(Array.isArray(o.metrics) ? { metrics: o.metrics as string[] } : {}),
+      sensitivitySamples: o['sensitivity-samples'] as number,
       backend: String(o.backend),
       ...(threads !== undefined ? { threads } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
@@ -30,5 +32,5 @@ export const evaluateCommand: CommandHandler = async (o, { io }) => {
     io,
   );
   const summary = Object.fromEntries(Object.entries(evaluation.saliency).map(([k, v]) => [k, { insertion: v.insertion, deletion: v.deletion }]));
-  io.stdout(`${JSON.stringify({ file, accuracy: evaluation.accuracy, saliency: summary, ...(evaluation.localisation ? { localisation: evaluation.localisation } : {}) })}\n`);
+  io.stdout(`${JSON.stringify({ file, accuracy: evaluation.accuracy, saliency: summary, ...(evaluation.localisation ? { localisation: evaluation.localisation } : {}), ...(evaluation.metrics ? { metrics: evaluation.metrics } : {}) })}\n`);
 };

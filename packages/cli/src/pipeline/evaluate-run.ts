@@ -4,11 +4,11 @@
  */
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, createProgressBar, writeFileAtomic, type ImageClassifier } from '@lico/core';
+import { ConfigError, createProgressBar, writeFileAtomic, type ImageClassifier, type Interpreter } from '@lico/core';
 import { useBackend } from '@lico/backends';
-import { insertionDeletion } from '@lico/cam';
+import { insertionDeletion, maxSensitivity, road, sparseness } from '@lico/cam';
 import type { CliIo } from '../run-cli';
-import type { EvaluationResults, LocalisationRecord, SaliencyRecord } from '../results/results-schema';
+import type { EvaluationResults, ExtraMetricsRecord, LocalisationRecord, SaliencyRecord } from '../results/results-schema';
 import { firstSamples, loadDataset, type CliDataset } from './components';
 import { loadTrainedModel, type RunEnvironmentOptions } from './load-model';
 import { interpreterByName, localisationScores } from './saliency';
@@ -35,7 +35,21 @@ export interface EvaluateRunOptions extends RunEnvironmentOptions {
   readonly knownAccuracy?: { readonly accuracy: number; readonly count: number };
   /** RISE masks per image (default 1000). */
   readonly riseMasks?: number;
+  /** Extra metrics (`'road'`, `'sparseness'`, `'max-sensitivity'`) on the same maps. */
+  readonly metrics?: readonly string[];
+  /** Perturbations per image for max-sensitivity (default 10). */
+  readonly sensitivitySamples?: number;
 }
+
+/** The radius of max-sensitivity's uniform noise (Quantus' default `lower_bound`), in normalised units. */
+export const SENSITIVITY_RADIUS = 0.2;
+
+/** How the extra metrics are measured (recorded with an evaluation that has them). */
+export const CLI_METRICS_PROTOCOL = {
+  road: 'pytorch-grad-cam ROAD: percentiles 10..90, noisy linear imputation (noise 0.01, seeded), change of the target logit; combined = (LeRF - MoRF)/2',
+  sparseness: 'Quantus Sparseness: Gini index of |map| / max',
+  maxSensitivity: `Quantus MaxSensitivity: uniform noise in [-${SENSITIVITY_RADIUS}, ${SENSITIVITY_RADIUS}] per input value (normalised units), max over the samples of ||e(x) - e(x+d)|| / ||e(x)||`,
+} as const;
 
 /** Top-1 accuracy of `model` over `dataset`, with a progress bar. */
 export async function accuracyOf(model: ImageClassifier, dataset: CliDataset, batchSize: number, io: CliIo | null): Promise<{ accuracy: number; count: number }> {
@@ -83,6 +97,31 @@ export interface SaliencyMetricsResult {
   readonly saliency: Record<string, SaliencyRecord>;
   /** Pointing game and energy in the mask, when the dataset has masks. */
   readonly localisation?: Record<string, LocalisationRecord>;
+  /** The extra metrics asked for. */
+  readonly metrics?: Record<string, ExtraMetricsRecord>;
+}
+
+/** ROAD, sparseness and max-sensitivity of one interpreter's maps, as asked for in `names`. */
+async function extraMetrics(
+  model: ImageClassifier,
+  images: tf.Tensor4D,
+  saliency: tf.Tensor3D,
+  interpreter: Interpreter,
+  targets: number[],
+  options: { names: readonly string[]; seed: number; sensitivitySamples: number },
+): Promise<ExtraMetricsRecord> {
+  const t0 = performance.now();
+  const out: { -readonly [K in keyof ExtraMetricsRecord]?: ExtraMetricsRecord[K] } = {};
+  if (options.names.includes('road')) {
+    const r = await road(model, images, saliency, { targets, seed: options.seed });
+    Object.assign(out, { roadCombined: r.mean.combined, roadMorf: r.mean.morf, roadLerf: r.mean.lerf, roadPercentiles: r.percentiles });
+  }
+  if (options.names.includes('sparseness')) out.sparseness = (await sparseness(saliency)).mean;
+  if (options.names.includes('max-sensitivity')) {
+    const r = await maxSensitivity(model, images, interpreter, { targets, seed: options.seed, samples: options.sensitivitySamples, radius: SENSITIVITY_RADIUS });
+    Object.assign(out, { maxSensitivity: r.mean, maxSensitivitySamples: options.sensitivitySamples, maxSensitivityRadius: SENSITIVITY_RADIUS });
+  }
+  return { ...out, numImages: images.shape[0], seconds: (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -93,7 +132,16 @@ export interface SaliencyMetricsResult {
 export async function saliencyMetrics(
   model: ImageClassifier,
   dataset: CliDataset,
-  options: { interpreters: readonly string[]; count: number; stepSize: number; seed: number; io: CliIo | null; riseMasks?: number },
+  options: {
+    interpreters: readonly string[];
+    count: number;
+    stepSize: number;
+    seed: number;
+    io: CliIo | null;
+    riseMasks?: number;
+    metrics?: readonly string[];
+    sensitivitySamples?: number;
+  },
 ): Promise<SaliencyMetricsResult> {
   const count = Math.min(options.count, dataset.size);
   const out: Record<string, SaliencyRecord> = {};
@@ -106,6 +154,8 @@ export async function saliencyMetrics(
   const [, h, w] = batch.images.shape;
   const masks = hasMasks(dataset) ? tf.tensor3d(Float32Array.from(dataset.batchMasks(batch.indices)), [count, h, w]) : null;
   const localisation: Record<string, LocalisationRecord> = {};
+  const extra: Record<string, ExtraMetricsRecord> = {};
+  const metricNames = options.metrics ?? [];
   try {
     const bar = options.io ? createProgressBar({ total: options.interpreters.length, label: `saliency (${count} images)`, unit: 'method', stream: progressStream(options.io) }) : null;
     for (const name of options.interpreters) {
@@ -133,6 +183,13 @@ export async function saliencyMetrics(
             numImages: count,
           };
         }
+        if (metricNames.length > 0) {
+          extra[name] = await extraMetrics(model, batch.images, saliency, interpreter, labels, {
+            names: metricNames,
+            seed: options.seed,
+            sensitivitySamples: options.sensitivitySamples ?? 10,
+          });
+        }
       } finally {
         saliency.dispose();
       }
@@ -142,7 +199,7 @@ export async function saliencyMetrics(
   } finally {
     tf.dispose([batch.images, batch.labels, ...(masks ? [masks] : [])]);
   }
-  return masks ? { saliency: out, localisation } : { saliency: out };
+  return { saliency: out, ...(masks ? { localisation } : {}), ...(metricNames.length > 0 ? { metrics: extra } : {}) };
 }
 
 /** The insertion/deletion protocol the CLI applies (recorded with every evaluation). */
@@ -184,13 +241,15 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
       options.knownAccuracy && options.knownAccuracy.count === test.size
         ? options.knownAccuracy
         : await accuracyOf(model, test, options.batchSize, options.quiet ? null : io);
-    const { saliency, localisation } = await saliencyMetrics(model, full, {
+    const { saliency, localisation, metrics } = await saliencyMetrics(model, full, {
       interpreters: options.interpreters,
       count: options.saliencyImages,
       stepSize: options.stepSize,
       seed: options.seed,
       io: options.quiet ? null : io,
       ...(options.riseMasks ? { riseMasks: options.riseMasks } : {}),
+      ...(options.metrics && options.metrics.length > 0 ? { metrics: options.metrics } : {}),
+      ...(options.sensitivitySamples ? { sensitivitySamples: options.sensitivitySamples } : {}),
     });
     const evaluation: EvaluationResults = {
       schema: 'lico.evaluation/1',
@@ -200,7 +259,8 @@ export async function evaluateRun(options: EvaluateRunOptions, io: CliIo): Promi
       numImages: acc.count,
       saliency,
       ...(localisation ? { localisation } : {}),
-      protocol: CLI_SALIENCY_PROTOCOL,
+      ...(metrics ? { metrics } : {}),
+      protocol: metrics ? { ...CLI_SALIENCY_PROTOCOL, metrics: CLI_METRICS_PROTOCOL } : CLI_SALIENCY_PROTOCOL,
       backend: backend.backend,
     };
     const file = resolve(options.out ?? join(dir, 'evaluation.json'));

@@ -35,6 +35,27 @@ describe('renderReport (as text)', () => {
     expect(html).toContain('Localisation');
   });
 
+  it('has a metric table that says for every metric whether higher or lower is better', () => {
+    const table = html.slice(html.indexOf('<table class="metrics">'), html.indexOf('</table>', html.indexOf('<table class="metrics">')));
+    const rows = table.match(/<tr><td class="name">/g) ?? [];
+    // gradCam: insertion, deletion, pointing game, energy, ROAD ×3, sparseness, max-sensitivity; <b>cam</b>: insertion, deletion, sparseness
+    expect(rows).toHaveLength(9 + 3);
+    expect(table.match(/<td class="better">(higher ↑|lower ↓)<\/td>/g)).toHaveLength(12);
+    const row = (interp: string, metric: string) => new RegExp(`<td class="name">${interp}</td><td class="name">${metric.replace(/[()]/g, '\\$&')}</td><td class="better">([^<]*)</td>`).exec(table)?.[1];
+    expect(row('gradCam', 'insertion AUC')).toBe('higher ↑');
+    expect(row('gradCam', 'deletion AUC')).toBe('lower ↓');
+    expect(row('gradCam', 'pointing game')).toBe('higher ↑');
+    expect(row('gradCam', 'ROAD combined')).toBe('higher ↑');
+    expect(row('gradCam', 'ROAD MoRF (mean change of the logit)')).toBe('lower ↓');
+    expect(row('gradCam', 'ROAD LeRF (mean change of the logit)')).toBe('higher ↑');
+    expect(row('gradCam', 'sparseness (Gini)')).toBe('higher ↑');
+    expect(row('gradCam', 'max-sensitivity')).toBe('lower ↓');
+    expect(row('&lt;b&gt;cam&lt;/b&gt;', 'sparseness (Gini)')).toBe('higher ↑');
+    expect(row('&lt;b&gt;cam&lt;/b&gt;', 'max-sensitivity')).toBeUndefined();
+    // one value column per run
+    expect(table).toContain('<td>0.0300</td><td>0.0800</td>');
+  });
+
   it('renders runs that only have results, without NaN', () => {
     const runs = fakeRuns().map((r) => ({ name: r.name, results: r.results! }));
     const page = renderReport({ title: 't', runs });

@@ -82,6 +82,56 @@ function summaryTable(runs: readonly ReportRun[]): string {
   return `<table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** A metric the report's metric table can show: which way is better and where its value is. */
+export interface ReportMetric {
+  readonly label: string;
+  readonly better: 'higher' | 'lower';
+  /** Shown as a percentage (a fraction in [0,1]) or as a number. */
+  readonly format: 'percent' | 'number';
+  readonly value: (evaluation: EvaluationResults, interpreter: string) => number | undefined;
+}
+
+/** Every per-interpreter metric an evaluation can hold, in table order. */
+export const REPORT_METRICS: readonly ReportMetric[] = [
+  { label: 'insertion AUC', better: 'higher', format: 'number', value: (e, i) => e.saliency[i]?.insertion },
+  { label: 'deletion AUC', better: 'lower', format: 'number', value: (e, i) => e.saliency[i]?.deletion },
+  { label: 'pointing game', better: 'higher', format: 'percent', value: (e, i) => e.localisation?.[i]?.pointingGame },
+  { label: 'energy in mask', better: 'higher', format: 'percent', value: (e, i) => e.localisation?.[i]?.energyInMask },
+  { label: 'ROAD combined', better: 'higher', format: 'number', value: (e, i) => e.metrics?.[i]?.roadCombined },
+  { label: 'ROAD MoRF (mean change of the logit)', better: 'lower', format: 'number', value: (e, i) => e.metrics?.[i]?.roadMorf },
+  { label: 'ROAD LeRF (mean change of the logit)', better: 'higher', format: 'number', value: (e, i) => e.metrics?.[i]?.roadLerf },
+  { label: 'sparseness (Gini)', better: 'higher', format: 'number', value: (e, i) => e.metrics?.[i]?.sparseness },
+  { label: 'max-sensitivity', better: 'lower', format: 'number', value: (e, i) => e.metrics?.[i]?.maxSensitivity },
+];
+
+function allInterpreters(runs: readonly ReportRun[]): string[] {
+  const names = new Set<string>();
+  for (const r of runs) {
+    const e = r.evaluation;
+    for (const k of [...Object.keys(e?.saliency ?? {}), ...Object.keys(e?.localisation ?? {}), ...Object.keys(e?.metrics ?? {})]) names.add(k);
+  }
+  return [...names];
+}
+
+/**
+ * One row per (interpreter, metric) that any run measured, with a column saying which way is
+ * better and one column per run.
+ */
+function metricTable(runs: readonly ReportRun[]): string {
+  const rows: string[] = [];
+  for (const interp of allInterpreters(runs)) {
+    for (const m of REPORT_METRICS) {
+      const values = runs.map((r) => (r.evaluation ? m.value(r.evaluation, interp) : undefined));
+      if (values.every((v) => v === undefined)) continue;
+      const cells = values.map((v) => `<td>${m.format === 'percent' ? pct(v) : fmt(v)}</td>`).join('');
+      rows.push(`<tr><td class="name">${escapeHtml(interp)}</td><td class="name">${escapeHtml(m.label)}</td><td class="better">${m.better === 'higher' ? 'higher ↑' : 'lower ↓'}</td>${cells}</tr>`);
+    }
+  }
+  if (rows.length === 0) return '';
+  const head = `<tr><th class="name">interpreter</th><th class="name">metric</th><th>better</th>${runs.map((r) => `<th>${escapeHtml(r.name)}</th>`).join('')}</tr>`;
+  return `<h2>Metrics</h2><p class="note">Every measured metric of every interpreter; the "better" column says which direction is better.</p><table class="metrics"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function curvePlots(runs: readonly ReportRun[]): string {
   const interps = interpretersOf(runs);
   if (interps.length === 0) return '<p class="note">No saliency evaluation in these runs.</p>';
@@ -206,6 +256,7 @@ export function renderReport(input: ReportInput): string {
     '<h2>Results</h2>',
     summaryTable(input.runs),
     '<p class="note">Insertion: area under the probability of the target class as pixels are restored in saliency order into a blurred copy (higher is better). Deletion: as they are removed (lower is better).</p>',
+    metricTable(input.runs),
     '<h2>Insertion and deletion curves</h2>',
     curvePlots(input.runs),
     trainingPlots(input.runs),

@@ -58,13 +58,15 @@ describe('normalizeStudy', () => {
     expect(() => normalizeStudy({ ...STUDY, colour: 'red' })).toThrow(UnknownNameError);
     expect(() => normalizeStudy({ ...STUDY, dataset: 'imagenet' })).toThrow(UnknownNameError);
     expect(() => normalizeStudy({ ...STUDY, evaluation: { interpreters: ['gradCam', 'magic'] } })).toThrow(UnknownNameError);
-    expect(normalizeStudy({ ...STUDY, evaluation: { interpreters: ['integratedGradients', 'smoothGrad', 'occlusion', 'gradient', 'hiResCam', 'gradCamElementWise'] } }).evaluation.interpreters).toEqual([
+    expect(normalizeStudy({ ...STUDY, evaluation: { interpreters: ['integratedGradients', 'smoothGrad', 'occlusion', 'gradient', 'hiResCam', 'gradCamElementWise', 'eigenGradCam', 'ablationCam'] } }).evaluation.interpreters).toEqual([
       'integratedGradients',
       'smoothGrad',
       'occlusion',
       'gradient',
       'hiResCam',
       'gradCamElementWise',
+      'eigenGradCam',
+      'ablationCam',
     ]);
     expect(() => normalizeStudy({ ...STUDY, arms: [] })).toThrow(ConfigError);
     expect(() => normalizeStudy({ ...STUDY, arms: [{ name: '../x' }] })).toThrow(/name must be/);

@@ -64,6 +64,10 @@ export function fakeEvaluation(shift: number): EvaluationResults {
     numImages: 40,
     saliency,
     localisation: { gradCam: { pointingGame: 0.5, energyInMask: 0.4, numImages: 4 } },
+    metrics: {
+      gradCam: { roadCombined: 0.03 + shift, roadMorf: -0.05, roadLerf: 0.01, roadPercentiles: [10, 50, 90], sparseness: 0.42, maxSensitivity: 0.12, maxSensitivitySamples: 10, maxSensitivityRadius: 0.2, numImages: 4, seconds: 1 },
+      '<b>cam</b>': { sparseness: 0.3, numImages: 4, seconds: 0.1 },
+    },
     protocol: { deletionBaseline: 0 },
     backend: 'cpu',
   };
