@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD } from '@lico/core';
 
 /** Batch statistics a training-mode batch norm computed, handed to {@link batchNormTraining}'s `onStats`. */
 export interface BatchStats {
@@ -58,6 +59,50 @@ export function batchNormTraining(
         const k = tf.div(tf.mul(dyc, tf.square(inv)), count);
         const dx = channelAffine(tf.add(dy, channelAffine(c, tf.neg(k), tf.neg(tf.div(dBeta, count)))), sc);
         return [dx, dGamma, dBeta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** Whether the active backend has the fused batch norm + activation kernel (lico's wasm kernels register it). */
+export function fusedBatchNormAvailable(): boolean {
+  return tf.getKernel(BATCH_NORM_ACT, tf.getBackend()) !== undefined && tf.getKernel(BATCH_NORM_ACT_GRAD, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Training-mode batch norm followed by LeakyReLU with `slope` (0: ReLU; `undefined`: no
+ * activation), `act((x − μ)·γ/sqrt(σ² + ε) + β)`. Where the backend registered the fused kernels
+ * (`LicoBatchNormAct`, `LicoBatchNormActGrad` of `@lico/core`: `@lico/backends` does for wasm) it
+ * runs them, two passes each way; elsewhere {@link batchNormTraining} then `tf.leakyRelu` /
+ * `tf.relu`. Both give the same values within float32 rounding (tested). `onStats` as for
+ * {@link batchNormTraining}.
+ */
+export function batchNormActTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  slope: number | undefined,
+  onStats?: (stats: BatchStats) => void,
+): tf.Tensor4D {
+  if (slope !== undefined && !(Number.isFinite(slope) && slope >= 0)) throw new Error(`batchNormActTraining: slope must be a finite number >= 0 (or undefined), got ${slope}`);
+  if (x.dtype !== 'float32' || !fusedBatchNormAvailable()) {
+    const y = batchNormTraining(x, gamma, beta, epsilon, onStats);
+    if (slope === undefined) return y;
+    return tf.tidy(() => (slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope)));
+  }
+  const [n, h, w] = x.shape;
+  const attrs = { epsilon, alpha: slope ?? 1 } as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [value, mean, variance] = tf.engine().runKernel(BATCH_NORM_ACT, { x: xIn, gamma: g, beta: b }, attrs) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    if (onStats) onStats({ mean, variance, count: n * h * w });
+    save([xIn, value, g, mean, variance]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ys, gs, ms, vs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(BATCH_NORM_ACT_GRAD, { dy, x: xs, y: ys, gamma: gs, mean: ms, variance: vs }, attrs) as tf.Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

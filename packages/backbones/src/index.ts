@@ -1,5 +1,5 @@
 export { createWideResNet, WIDE_RESNET_PRESETS, type WideResNetOptions, type WideResNetPreset } from './wide-resnet';
-export { batchNormTraining, type BatchStats } from './batch-norm';
+export { batchNormTraining, batchNormActTraining, fusedBatchNormAvailable, type BatchStats } from './batch-norm';
 export { type BackboneClassifier } from './staged-classifier';
 export { validateImages } from './validate';
 export { loadTorchWeights, torchStateDictShapes } from './torch-import';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type NamedVariables, type Rng } from '@lico/core';
-import { batchNormTraining } from './batch-norm';
+import { batchNormActTraining } from './batch-norm';
 
 /** How a variable is laid out relative to its PyTorch twin (for import). */
 export type TorchLayout = 'conv' | 'linear' | 'plain';
@@ -146,12 +146,20 @@ export function applyConv(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
 }
 
 /**
- * Applies batch norm. Training: batch statistics (custom backward) and a moving-average update of
- * the running statistics, with the unbiased variance as PyTorch does. Inference: running statistics.
+ * Applies batch norm, then LeakyReLU with `slope` when given (0: ReLU). Training: batch statistics
+ * (custom backward; the backend's fused kernel where it has one, see `batchNormActTraining`) and a
+ * moving-average update of the running statistics, with the unbiased variance as PyTorch does.
+ * Inference: running statistics.
  */
-export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.Tensor4D {
-  if (!training) return tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
-  return batchNormTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
+export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean, slope?: number): tf.Tensor4D {
+  if (training) {
+    return batchNormActTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, slope, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
+  }
+  return tf.tidy(() => {
+    const y = tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
+    if (slope === undefined) return y;
+    return slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
+  });
 }
 
 /** Updates only the running statistics of `bn` from `x` (PyTorch does this for a BN whose output goes unused). */

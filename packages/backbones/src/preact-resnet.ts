@@ -69,9 +69,9 @@ export function createPreActResNet(options: PreActResNetOptions): BackboneClassi
   }
   const linear = store.linear('linear', 512, options.numClasses, 'torch-default');
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
-    const out = tf.relu(applyBatchNorm(x, b.bn1, training));
+    const out = applyBatchNorm(x, b.bn1, training, 0);
     const shortcut = b.shortcut ? applyConv(out, b.shortcut) : x;
-    const y = applyConv(tf.relu(applyBatchNorm(applyConv(out, b.conv1), b.bn2, training)), b.conv2);
+    const y = applyConv(applyBatchNorm(applyConv(out, b.conv1), b.bn2, training, 0), b.conv2);
     return tf.add(y, shortcut) as tf.Tensor4D;
   };
   const stageList: Stage[] = [

@@ -106,8 +106,7 @@ export function createResNet(options: ResNetOptions): BackboneClassifier {
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     let out = x;
     b.convs.forEach((c, i) => {
-      out = applyBatchNorm(applyConv(out, c), b.bns[i]!, training);
-      if (i < b.convs.length - 1) out = tf.relu(out);
+      out = applyBatchNorm(applyConv(out, c), b.bns[i]!, training, i < b.convs.length - 1 ? 0 : undefined);
     });
     const identity = b.downsample ? applyBatchNorm(applyConv(x, b.downsample.conv), b.downsample.bn, training) : x;
     return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
@@ -117,7 +116,7 @@ export function createResNet(options: ResNetOptions): BackboneClassifier {
       name: 'stem',
       channels: 64,
       apply: (x, training) => {
-        const y = tf.relu(applyBatchNorm(applyConv(x, conv1), bn1, training));
+        const y = applyBatchNorm(applyConv(x, conv1), bn1, training, 0);
         return stem === 'imagenet' ? tf.maxPool(y, 3, 2, 1) : y;
       },
     },

@@ -102,21 +102,20 @@ export function createWideResNet(options: WideResNetOptions): BackboneClassifier
   const bnFinal = store.batchNorm('bn1', channels[3], EPSILON, MOMENTUM);
   const fc = store.linear('fc', channels[3], options.numClasses, 'xavier-normal');
 
-  const act = (x: tf.Tensor4D): tf.Tensor4D => tf.leakyRelu(x, SLOPE);
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     let input = x;
     let out: tf.Tensor4D;
     if (b.shortcut && b.activateBeforeResidual) {
-      input = act(applyBatchNorm(x, b.bn1, training));
+      input = applyBatchNorm(x, b.bn1, training, SLOPE);
       out = input;
     } else if (b.shortcut) {
       // bn1/relu1 run but their output is unused in the reference; keep its running stats in step.
       if (training) updateBatchNormStats(x, b.bn1);
       out = x;
     } else {
-      out = act(applyBatchNorm(x, b.bn1, training));
+      out = applyBatchNorm(x, b.bn1, training, SLOPE);
     }
-    out = act(applyBatchNorm(applyConv(out, b.conv1), b.bn2, training));
+    out = applyBatchNorm(applyConv(out, b.conv1), b.bn2, training, SLOPE);
     if (training && dropout > 0) out = tf.dropout(out, dropout, undefined, dropoutRng.seed32()) as tf.Tensor4D;
     out = applyConv(out, b.conv2);
     return tf.add(b.shortcut ? applyConv(input, b.shortcut) : input, out) as tf.Tensor4D;
@@ -128,7 +127,7 @@ export function createWideResNet(options: WideResNetOptions): BackboneClassifier
       channels: channels[g + 1]!,
       apply: (x: tf.Tensor4D, training: boolean) => blocks.reduce((h, b) => applyBlock(h, b, training), x),
     })),
-    { name: 'features', channels: channels[3], apply: (x, training) => act(applyBatchNorm(x, bnFinal, training)) },
+    { name: 'features', channels: channels[3], apply: (x, training) => applyBatchNorm(x, bnFinal, training, SLOPE) },
   ];
   const name = `wrn-${depth}-${widen}`;
   return createStagedClassifier({

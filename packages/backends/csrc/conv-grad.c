@@ -424,3 +424,129 @@ EXPORT void matmul(const float* a, const float* scratch, float* c, int batch_a, 
     r += kn;
   }
 }
+
+// Training-mode batch norm with the activation that follows it, both ways (tfjs kernels
+// LicoBatchNormAct / LicoBatchNormActGrad). x is [m, c] (m = N·H·W positions of an NHWC tensor);
+// the activation is LeakyReLU with slope alpha (alpha = 0: ReLU, alpha = 1: none):
+//   forward   z = x·scale + shift (scale = γ/σ, shift = β − μ·scale), y = z > 0 ? z : alpha·z
+//   backward  dz = y > 0 ? dy : alpha·dy (y > 0 exactly when z > 0), dx = dz·a + x·b + k
+// Per-channel sums (Σx, Σx² forward; Σdz, Σdz·x backward) are taken per fixed group of positions
+// (the group count is the caller's function of the problem, never of the threads): each group
+// sums blocks of 16 positions in float32 registers and adds them to its float64 sums; the caller
+// adds the groups in order. So results are the same on any thread count. coef holds the
+// per-channel coefficients the caller computed from the sums, then alpha.
+
+// Adds the float32 lanes of v to the float64 sums at s[0..3].
+INLINE void add_f64(double* s, v128_t v) {
+  wasm_v128_store(s, wasm_f64x2_add(wasm_v128_load(s), wasm_f64x2_promote_low_f32x4(v)));
+  wasm_v128_store(s + 2, wasm_f64x2_add(wasm_v128_load(s + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3))));
+}
+
+// The sums of one group: positions [p0, p1); grad = 0: s1 += x, s2 += x² ; grad = 1: s1 += dz, s2 += dz·x.
+INLINE void bn_group_sums(const float* x, const float* dy, const float* y, double* s1, double* s2, int c, float alpha, int p0, int p1, int grad) {
+  for (int k = 0; k < 2 * c; k++) s1[k] = 0.0;  // s2 = s1 + c
+  v128_t va = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
+  int c4 = c / 4 * 4;
+  for (int b0 = p0; b0 < p1; b0 += 16) {
+    int b1 = b0 + 16 < p1 ? b0 + 16 : p1;
+    for (int ch = 0; ch < c4; ch += 4) {
+      v128_t a1 = zero, a2 = zero;
+      for (int p = b0; p < b1; p++) {
+        v128_t v = wasm_v128_load(x + (long long)p * c + ch);
+        if (grad) {
+          v128_t g = wasm_v128_load(dy + (long long)p * c + ch);
+          v128_t dz = wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), wasm_f32x4_gt(wasm_v128_load(y + (long long)p * c + ch), zero));
+          a1 = wasm_f32x4_add(a1, dz);
+          a2 = MADD(a2, dz, v);
+        } else {
+          a1 = wasm_f32x4_add(a1, v);
+          a2 = MADD(a2, v, v);
+        }
+      }
+      add_f64(s1 + ch, a1);
+      add_f64(s2 + ch, a2);
+    }
+    for (int ch = c4; ch < c; ch++) {
+      float a1 = 0.0f, a2 = 0.0f;
+      for (int p = b0; p < b1; p++) {
+        float v = x[(long long)p * c + ch];
+        if (grad) {
+          float g = dy[(long long)p * c + ch];
+          float dz = y[(long long)p * c + ch] > 0.0f ? g : g * alpha;
+          a1 += dz;
+          a2 += dz * v;
+        } else {
+          a1 += v;
+          a2 += v * v;
+        }
+      }
+      s1[ch] += a1;
+      s2[ch] += a2;
+    }
+  }
+}
+
+/** Forward sums of groups [g0, g1) of `groups`: sums[g*2c + ch] = Σx, sums[g*2c + c + ch] = Σx² (float64). */
+EXPORT void bn_stats(const float* x, double* sums, int m, int c, int g0, int g1, int groups) {
+  for (int g = g0; g < g1; g++) {
+    int p0 = (int)((long long)g * m / groups), p1 = (int)((long long)(g + 1) * m / groups);
+    bn_group_sums(x, 0, 0, sums + (long long)g * 2 * c, sums + (long long)g * 2 * c + c, c, 0.0f, p0, p1, 0);
+  }
+}
+
+/** Backward sums of groups [g0, g1): Σdz and Σdz·x (alpha at coef[0]). */
+EXPORT void bn_grad_stats(const float* dy, const float* y, const float* x, double* sums, const float* coef, int m, int c, int g0, int g1, int groups) {
+  for (int g = g0; g < g1; g++) {
+    int p0 = (int)((long long)g * m / groups), p1 = (int)((long long)(g + 1) * m / groups);
+    bn_group_sums(x, dy, y, sums + (long long)g * 2 * c, sums + (long long)g * 2 * c + c, c, coef[0], p0, p1, 1);
+  }
+}
+
+/** Forward, positions [p0, p1): y = act(x·scale + shift); coef = [scale (c), shift (c), alpha]. */
+EXPORT void bn_apply(const float* x, float* y, const float* coef, int m, int c, int p0, int p1) {
+  (void)m;
+  const float* scale = coef;
+  const float* shift = coef + c;
+  float alpha = coef[2 * c];
+  int relu = alpha == 0.0f;
+  v128_t va = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
+  int c4 = c / 4 * 4;
+  for (int p = p0; p < p1; p++) {
+    const float* xp = x + (long long)p * c;
+    float* yp = y + (long long)p * c;
+    for (int ch = 0; ch < c4; ch += 4) {
+      v128_t z = MADD(wasm_v128_load(shift + ch), wasm_v128_load(xp + ch), wasm_v128_load(scale + ch));
+      // ReLU as max(z, 0): +0 for negative z, as tfjs's relu (0·z would give −0)
+      wasm_v128_store(yp + ch, relu ? wasm_f32x4_max(z, zero) : wasm_v128_bitselect(z, wasm_f32x4_mul(z, va), wasm_f32x4_gt(z, zero)));
+    }
+    for (int ch = c4; ch < c; ch++) {
+      float z = xp[ch] * scale[ch] + shift[ch];
+      yp[ch] = z > 0.0f ? z : relu ? 0.0f : z * alpha;
+    }
+  }
+}
+
+/** Backward, positions [p0, p1): dx = dz·a + x·b + k, dz = y > 0 ? dy : alpha·dy; coef = [a (c), b (c), k (c), alpha]. */
+EXPORT void bn_grad_apply(const float* dy, const float* y, const float* x, float* dx, const float* coef, int m, int c, int p0, int p1) {
+  (void)m;
+  const float* a = coef;
+  const float* b = coef + c;
+  const float* k = coef + 2 * c;
+  float alpha = coef[3 * c];
+  v128_t va = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
+  int c4 = c / 4 * 4;
+  for (int p = p0; p < p1; p++) {
+    long long o = (long long)p * c;
+    for (int ch = 0; ch < c4; ch += 4) {
+      v128_t g = wasm_v128_load(dy + o + ch);
+      v128_t dz = wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), wasm_f32x4_gt(wasm_v128_load(y + o + ch), zero));
+      v128_t r = MADD(wasm_v128_load(k + ch), wasm_v128_load(x + o + ch), wasm_v128_load(b + ch));
+      wasm_v128_store(dx + o + ch, MADD(r, dz, wasm_v128_load(a + ch)));
+    }
+    for (int ch = c4; ch < c; ch++) {
+      float g = dy[o + ch];
+      float dz = y[o + ch] > 0.0f ? g : g * alpha;
+      dx[o + ch] = dz * a[ch] + (x[o + ch] * b[ch] + k[ch]);
+    }
+  }
+}

@@ -107,5 +107,6 @@ export {
 export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';
 export { featurePositions } from './objective/feature-positions';
 export { selectRows } from './objective/select-rows';
+export { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, type BatchNormActAttrs } from './ops/kernel-names';
 export { nodeOnly, nodeOnlyFunction } from './platform/node-only';
 export { registerMissingGradients, gradientsRegisteredOnImport } from './register-gradients';

@@ -18,6 +18,10 @@ interface ConvGradExports {
   matmul_scratch_size(batchA: number, batchB: number, m: number, n: number, k: number, ta: number): number;
   matmul_prepare(a: number, b: number, scratch: number, batchA: number, batchB: number, m: number, n: number, k: number, ta: number, tb: number): void;
   matmul(...args: number[]): void;
+  bn_stats(...args: number[]): void;
+  bn_grad_stats(...args: number[]): void;
+  bn_apply(...args: number[]): void;
+  bn_grad_apply(...args: number[]): void;
 }
 
 /** Sizes of a batched product `c[t] = op(a[t]) · op(b[t])` (a batch of 1 broadcasts). */
@@ -70,6 +74,17 @@ export interface ConvGradRunner {
   matMulScratch(d: MatMulDims): number;
   /** Writes `c` (`[max(batchA, batchB), m, n]` at `cPtr`) = op(a) · op(b). */
   matMul(aPtr: number, bPtr: number, cPtr: number, scratchPtr: number, d: MatMulDims): void;
+  /** Position groups of a batch-norm sum over `m` positions (a function of `m` only). */
+  batchNormGroups(m: number): number;
+  /**
+   * Per-group float64 sums over `x` (`[m, c]`) into `sumsPtr` (`groups × 2c` doubles): Σx and Σx²
+   * (forward), or with `dyPtr`/`yPtr` Σdz and Σdz·x, dz = y > 0 ? dy : alpha·dy (alpha = the float at `coefPtr`).
+   */
+  batchNormSums(xPtr: number, sumsPtr: number, m: number, c: number, grad?: { dyPtr: number; yPtr: number; coefPtr: number }): void;
+  /** `y = act(x·scale + shift)`; `coefPtr`: scale (c floats), shift (c), alpha. */
+  batchNormApply(xPtr: number, yPtr: number, coefPtr: number, m: number, c: number): void;
+  /** `dx = dz·a + x·b + k`, dz = y > 0 ? dy : alpha·dy; `coefPtr`: a, b, k (c floats each), alpha. */
+  batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
 }
 
 // Control block shared with the workers (Int32 slots).
@@ -86,7 +101,7 @@ const NEXT = 9; // the next unit of work not yet taken (threads take chunks with
 const CHUNK = 10; // units per chunk
 const ARGS = 11; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
-const JOB_FUNCTIONS = ['filter_grad_groups', 'input_grad', 'conv_forward', 'matmul', 'sum_groups'] as const;
+const JOB_FUNCTIONS = ['filter_grad_groups', 'input_grad', 'conv_forward', 'matmul', 'sum_groups', 'bn_stats', 'bn_grad_stats', 'bn_apply', 'bn_grad_apply'] as const;
 
 /** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
 const PARALLEL_MIN_MACS = 4e6;
@@ -260,6 +275,25 @@ class Runner implements ConvGradRunner {
     this.kernel.matmul_prepare(aPtr, bPtr, scratchPtr, d.batchA, d.batchB, d.m, d.n, d.k, ta, d.transposeB ? 1 : 0);
     const batch = Math.max(d.batchA, d.batchB);
     this.parallel(3, [aPtr, scratchPtr, cPtr, d.batchA, d.batchB, d.m, d.n, d.k, ta], batch * d.m, [], batch * d.m * d.n * d.k);
+  }
+
+  batchNormGroups(m: number): number {
+    return Math.min(8, Math.max(1, Math.floor(m / 2048)));
+  }
+
+  // Batch-norm passes cost a few operations per element: counted as 4 "multiply-adds" each.
+  batchNormSums(xPtr: number, sumsPtr: number, m: number, c: number, grad?: { dyPtr: number; yPtr: number; coefPtr: number }): void {
+    const groups = this.batchNormGroups(m);
+    if (grad) this.parallel(6, [grad.dyPtr, grad.yPtr, xPtr, sumsPtr, grad.coefPtr, m, c], groups, [groups], 4 * m * c, 1);
+    else this.parallel(5, [xPtr, sumsPtr, m, c], groups, [groups], 4 * m * c, 1);
+  }
+
+  batchNormApply(xPtr: number, yPtr: number, coefPtr: number, m: number, c: number): void {
+    this.parallel(7, [xPtr, yPtr, coefPtr, m, c], m, [], 4 * m * c);
+  }
+
+  batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
+    this.parallel(8, [dyPtr, yPtr, xPtr, dxPtr, coefPtr, m, c], m, [], 4 * m * c);
   }
 }
 

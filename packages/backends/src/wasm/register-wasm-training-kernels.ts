@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulWasm, keepStockBatchMatMul } from './batch-mat-mul';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, batchNormActGradWasm, batchNormActWasm } from './batch-norm-act';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { conv2dWasm, fusedConv2dWasm, keepStockConv2D, keepStockFusedConv2D } from './conv2d-forward';
@@ -105,6 +106,18 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     kernelFunc: leakyReluGradWasm as unknown as tf.KernelFunc,
   },
   {
+    kernelName: BATCH_NORM_ACT,
+    kind: 'added',
+    how: "training-mode batch norm and the LeakyReLU/ReLU after it in two SIMD passes of lico's module (per-channel float64 sums, then y = act(x·scale + shift)), threaded; @lico/backbones uses it where registered instead of about ten stock ops",
+    kernelFunc: batchNormActWasm as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: BATCH_NORM_ACT_GRAD,
+    kind: 'added',
+    how: "its gradient in two SIMD passes (per-channel Σdz and Σdz·x in float64, then dx = dz·a + x·b + k), threaded",
+    kernelFunc: batchNormActGradWasm as unknown as tf.KernelFunc,
+  },
+  {
     kernelName: 'Identity',
     kind: 'replaced',
     how: 'shares the data (one more reference) instead of copying it, as the cpu backend does (tfjs clones every tensor a gradient saves)',
@@ -115,7 +128,8 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
 
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
- * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`) and
+ * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`, `LicoBatchNormAct`,
+ * `LicoBatchNormActGrad`) and
  * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `BatchMatMul`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
  * `LeakyRelu`, `Identity`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing

@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createPreActResNet, createResNet, createWideResNet } from '@lico/backbones';
+import { useBackend } from '@lico/backends';
+import { BATCH_NORM_ACT } from '@lico/core';
+import { relativeError, withoutKernel } from '@lico/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The fused batch norm + activation kernels (wasm, @lico/backends) against the unfused path of
+// @lico/backbones (batchNormTraining then leakyRelu / relu), on whole networks: loss and every
+// parameter gradient of a training-mode step.
+
+beforeAll(async () => {
+  await useBackend('wasm', { log: false });
+});
+
+type Model = ReturnType<typeof createWideResNet>;
+
+function step(model: Model, x: tf.Tensor4D, labels: tf.Tensor1D): { loss: number; grads: (Float32Array | null)[] } {
+  const vars = model.trainableVariables();
+  const { value, grads } = tf.variableGrads(() => {
+    const { logits } = model.forward(x, { training: true });
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]!), logits) as tf.Scalar;
+  }, vars);
+  // A variable the loss does not reach (an unused projection) has no gradient: compared as absent.
+  const out = { loss: value.dataSync()[0]!, grads: vars.map((v) => (grads[v.name] ? (grads[v.name]!.dataSync() as Float32Array) : null)) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
+}
+
+/**
+ * Per-variable relative differences of two gradient lists; the floor (1e-3 of the network's largest
+ * gradient entry) keeps a gradient that is 0 in exact arithmetic (a conv bias before a batch norm)
+ * from reading as noise over noise.
+ */
+function gradientErrors(a: (Float32Array | null)[], e: (Float32Array | null)[]): number[] {
+  const largest = Math.max(...e.map((g) => (g ? g.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0)));
+  return a.map((g, i) => (g ? relativeError(g, e[i]!, 1e-3 * largest) : 0));
+}
+
+describe('fused batch norm + activation on wasm equals the unfused path', () => {
+  it.each([
+    { name: 'WRN-10-1 (LeakyReLU 0.1)', make: () => createWideResNet({ preset: 'wrn-10-1', numClasses: 10, inputChannels: 1, seed: 3 }), size: 28, channels: 1 },
+    { name: 'ResNet-18 CIFAR stem (ReLU, and BN without activation)', make: () => createResNet({ depth: 18, numClasses: 10, stem: 'cifar', seed: 3 }) as unknown as Model, size: 16, channels: 3 },
+    { name: 'PreAct-ResNet-18 (ReLU)', make: () => createPreActResNet({ depth: 18, numClasses: 10, seed: 3 }) as unknown as Model, size: 16, channels: 3 },
+  ])('$name: loss and every gradient agree to float32 rounding; the fused kernel runs', async ({ make, size, channels }) => {
+    const model = make();
+    const x = tf.randomNormal([8, size, size, channels], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+    const profile = await tf.profile(() => {
+      step(model, x, labels);
+    });
+    expect(profile.kernelNames).toContain(BATCH_NORM_ACT);
+    const fused = step(model, x, labels);
+    const unfused = withoutKernel(BATCH_NORM_ACT, 'wasm', () => step(model, x, labels));
+    expect(Math.abs(fused.loss - unfused.loss) / Math.abs(unfused.loss)).toBeLessThan(1e-5);
+    expect(fused.grads.length).toBe(model.trainableVariables().length);
+    expect(fused.grads.map((g) => g === null)).toEqual(unfused.grads.map((g) => g === null));
+    // How far float32 rounding alone moves these gradients: the unfused path on x·(1 + 1e-6). With
+    // ReLU masks and random weights a gradient can be ill-conditioned (PreAct-ResNet-18: ~1e-2), so
+    // the fused path must stay within 3× that floor, and within 1e-4 where the floor is lower.
+    const xp = tf.mul(x, 1 + 1e-6) as tf.Tensor4D;
+    const perturbed = withoutKernel(BATCH_NORM_ACT, 'wasm', () => step(model, xp, labels));
+    xp.dispose();
+    const floor = Math.max(...gradientErrors(perturbed.grads, unfused.grads));
+    const errors = gradientErrors(fused.grads, unfused.grads);
+    const worst = Math.max(...errors);
+    console.log(`fused vs unfused: max ${worst.toExponential(2)}; rounding floor (unfused, x·(1 + 1e-6)): ${floor.toExponential(2)}`);
+    expect(worst).toBeLessThan(Math.max(1e-4, 3 * floor));
+    const before = tf.memory().numTensors;
+    step(model, x, labels);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+});

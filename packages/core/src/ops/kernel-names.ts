@@ -1,0 +1,27 @@
+/**
+ * Kernels that lico's packages share by name (the spec between a model and a backend plugin): a
+ * model calls one through `tf.engine().runKernel` when the active backend registered it, and runs
+ * stock ops otherwise. `@lico/backends` registers them for wasm.
+ */
+
+/**
+ * Training-mode batch norm of an NHWC float32 tensor followed by LeakyReLU with slope `alpha`
+ * (0: ReLU, 1: no activation), over the batch and spatial axes. Inputs `{ x, gamma, beta }`;
+ * attrs {@link BatchNormActAttrs}; outputs `[y, mean, variance]` (variance biased: divided by
+ * N·H·W).
+ */
+export const BATCH_NORM_ACT = 'LicoBatchNormAct';
+
+/**
+ * The gradient of {@link BATCH_NORM_ACT}. Inputs `{ dy, x, y, gamma, mean, variance }` (the
+ * forward's input and outputs); attrs {@link BatchNormActAttrs}; outputs `[dx, dGamma, dBeta]`.
+ */
+export const BATCH_NORM_ACT_GRAD = 'LicoBatchNormActGrad';
+
+/** Attributes of {@link BATCH_NORM_ACT} and {@link BATCH_NORM_ACT_GRAD}. */
+export interface BatchNormActAttrs {
+  /** Added to the variance before the square root. */
+  readonly epsilon: number;
+  /** The slope of the activation for negative inputs: 0 = ReLU, 1 = none, else LeakyReLU. */
+  readonly alpha: number;
+}
