@@ -8,21 +8,17 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Bundles `entry` into `outfile` for the browser (ESM, es2022, with a source map); `options` go to esbuild. */
+export function bundleForBrowser(entry, outfile, options = {}) {
+  return esbuild.build({ entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning', ...options });
+}
+
 await import('./prepare-assets.mjs');
 const dist = join(here, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'wasm'), { recursive: true });
-await esbuild.build({
-  entryPoints: [join(here, 'src/main.mjs')],
-  outfile: join(dist, 'app.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await bundleForBrowser(join(here, 'src/main.mjs'), join(dist, 'app.js'), { minify: true });
 cpSync(join(here, 'index.html'), join(dist, 'index.html'));
 cpSync(join(here, 'assets/model'), join(dist, 'model'), { recursive: true });
 cpSync(join(here, 'assets/samples.json'), join(dist, 'samples.json'));

@@ -2,18 +2,16 @@
 // downloads no browser), on WebGL (SwiftShader) and on wasm: no console errors, no request beyond
 // its own origin, the same probabilities and maps as Node (cpu backend) within stated tolerances,
 // a flat tensor count over repeated explains, and a screenshot in test-artifacts/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadClassifier } from '@lico/backbones';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from './serve.mjs';
+import { startBrowser, watchedPage } from './browser.mjs';
 import { explainImage } from './src/explain.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CHROMIUM = process.env.LICO_CHROMIUM ?? '/usr/bin/chromium';
 const RISE_MASKS = 100;
 /**
  * Tolerances (absolute), float32 on both sides with other summation orders: probabilities 1e-5,
@@ -22,15 +20,12 @@ const RISE_MASKS = 100;
 const TOL = { probs: 1e-5, maps: 1e-4, auc: 1e-5 };
 const SAMPLES = [0, 3, 6];
 
-let server;
-let browser;
+let chromium;
 let reference;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (CI's .ci/run does), or set LICO_CHROMIUM.`);
   await import('./build.mjs');
-  server = await serve(`${here}dist`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
+  chromium = await startBrowser();
   await tf.setBackend('cpu');
   const model = await loadClassifier(`${here}assets/model`);
   const data = JSON.parse(readFileSync(`${here}assets/samples.json`, 'utf-8'));
@@ -43,22 +38,14 @@ beforeAll(async () => {
   model.dispose();
 }, 600_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => chromium?.close());
 
 const maxAbs = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe.each(['webgl', 'wasm'])('the page on %s', (backend) => {
   it('loads without errors or foreign requests, matches Node, keeps its tensor count flat', async () => {
-    const page = await browser.newPage();
-    const errors = [];
-    const foreign = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => !r.url().startsWith(server.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:') && foreign.push(r.url()));
-    await page.goto(`${server.url}?backend=${backend}&riseMasks=${RISE_MASKS}`);
+    const { page, errors, foreign } = await watchedPage(chromium.browser, chromium.server.url);
+    await page.goto(`${chromium.server.url}?backend=${backend}&riseMasks=${RISE_MASKS}`);
     await page.waitForFunction(() => window.licoReady || window.licoError, null, { timeout: 300_000 });
     expect(await page.evaluate(() => window.licoError ?? null)).toBeNull();
     const results = await page.evaluate(async (samples) => {

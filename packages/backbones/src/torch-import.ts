@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FileFormatError, formatShape, readSafetensors, readSafetensorsHeader, ShapeError } from '@lico/core';
+import { decodeSafetensors, fetchFound, FileFormatError, formatShape, parseSafetensorsBytes, readSafetensors, readSafetensorsHeader, ShapeError, type FetchWeightsOptions } from '@lico/core';
 import type { BackboneClassifier } from './staged-classifier';
 
 const PICKLE_EXTENSIONS = /\.(pt|pth|ckpt|pkl|pickle|bin|tar)$/i;
@@ -23,6 +23,12 @@ export function torchStateDictShapes(model: BackboneClassifier): Record<string, 
   return out;
 }
 
+function refusePickle(file: string): void {
+  if (PICKLE_EXTENSIONS.test(file)) {
+    throw new FileFormatError(file, 'pickle-based PyTorch checkpoints are never read (they can run code); convert with safetensors.torch.save_file(model.state_dict(), "weights.safetensors")');
+  }
+}
+
 /**
  * Loads a PyTorch state dict saved as `.safetensors` into `model` (a ResNet, PreActResNet or
  * WideResNet from this package): keys are the PyTorch ones (torchvision names for the ResNet
@@ -30,15 +36,16 @@ export function torchStateDictShapes(model: BackboneClassifier): Record<string, 
  * `[kh,kw,I,O]`, linear weights `[O,I]` become `[I,O]`. Batch-norm `num_batches_tracked` counters
  * are accepted and ignored. Only the safetensors format is read (never pickle).
  *
- * The whole header is validated first (by `@lico/core`), then every key and shape is checked
- * against the model before any tensor data is read: a missing or unexpected key, a shape or a
- * non-float dtype that disagrees is a {@link FileFormatError} / {@link ShapeError} naming the key.
+ * `source` is a file path (Node) or the file's bytes (e.g. fetched in a browser; see
+ * {@link fetchTorchWeights}); `options.name` names bytes in errors. The whole header is validated first (by `@lico/core`), then every key
+ * and shape is checked against the model before any tensor data is read: a missing or unexpected
+ * key, a shape or a non-float dtype that disagrees is a {@link FileFormatError} / {@link ShapeError}
+ * naming the key.
  */
-export async function loadTorchWeights(model: BackboneClassifier, file: string): Promise<void> {
-  if (PICKLE_EXTENSIONS.test(file)) {
-    throw new FileFormatError(file, 'pickle-based PyTorch checkpoints are never read (they can run code); convert with safetensors.torch.save_file(model.state_dict(), "weights.safetensors")');
-  }
-  const header = await readSafetensorsHeader(file);
+export async function loadTorchWeights(model: BackboneClassifier, source: string | Uint8Array, options: { readonly name?: string } = {}): Promise<void> {
+  const file = options.name ?? (typeof source === 'string' ? source : '<safetensors bytes>');
+  refusePickle(file);
+  const header = typeof source === 'string' ? await readSafetensorsHeader(source) : parseSafetensorsBytes(file, source);
   const expected = torchStateDictShapes(model);
   // Own keys only: a key named 'constructor' or 'toString' is not a weight of the model.
   const isExpected = (key: string) => Object.prototype.hasOwnProperty.call(expected, key);
@@ -56,7 +63,7 @@ export async function loadTorchWeights(model: BackboneClassifier, file: string):
     if (bnPrefix !== null && isExpected(`${bnPrefix}running_mean`)) continue;
     throw new FileFormatError(file, `unexpected tensor '${key}' (not a weight of ${model.name})`);
   }
-  const loaded = await readSafetensors(file, { select: isExpected });
+  const loaded = typeof source === 'string' ? await readSafetensors(source, { select: isExpected }) : await decodeSafetensors(file, source, { select: isExpected });
   // Every value finite before anything is assigned (NaN/Inf weights are refused, as by the other loaders).
   for (const [key, t] of loaded) {
     const data = t.data as ArrayLike<number>;
@@ -73,4 +80,19 @@ export async function loadTorchWeights(model: BackboneClassifier, file: string):
       vars[key]!.assign(value);
     }
   });
+}
+
+/**
+ * {@link loadTorchWeights} over HTTP: fetches the `.safetensors` file at `url` (a page's own
+ * origin, or Node ≥ 18) and loads it into `model` with the same checks.
+ *
+ * ```ts
+ * const resnet = createResNet({ depth: 18, numClasses: 10, initialize: false });
+ * await fetchTorchWeights(resnet, new URL('weights/resnet18.safetensors', location.href).href);
+ * ```
+ */
+export async function fetchTorchWeights(model: BackboneClassifier, url: string, options: FetchWeightsOptions = {}): Promise<void> {
+  refusePickle(new URL(url, 'http://localhost/').pathname);
+  const response = await fetchFound(url, options);
+  await loadTorchWeights(model, new Uint8Array(await response.arrayBuffer()), { name: url });
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createFromConfig, createWideResNet, fetchClassifier, loadClassifier, loadTorchWeights, saveClassifier, torchStateDictShapes } from './index';
+import { createFromConfig, createWideResNet, fetchClassifier, fetchTorchWeights, loadClassifier, loadTorchWeights, saveClassifier, torchStateDictShapes } from './index';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,6 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const small = () => createWideResNet({ preset: 'wrn-10-1', numClasses: 3, inputChannels: 1, seed: 9 });
 const x = () => tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+
+/** A fetch that serves `files` by URL (404 otherwise). */
+function fakeFetch(files: Record<string, Uint8Array>) {
+  return async (url: string) => {
+    const body = files[url];
+    return { ok: body !== undefined, status: body ? 200 : 404, text: async () => '', arrayBuffer: async () => (body ? body.slice().buffer : new ArrayBuffer(0)) };
+  };
+}
 
 /** A raw safetensors file from a header object and a data size. */
 function rawFile(header: Record<string, unknown>, dataBytes: number, headerLength?: number): Uint8Array {
@@ -102,6 +110,12 @@ describe('loadTorchWeights: untrusted files', () => {
     await writeSafetensors(file, sd);
     const m = small();
     await loadTorchWeights(m, file);
+    // The same file fetched over HTTP gives the same variables (browser path).
+    const fetched = small();
+    await fetchTorchWeights(fetched, 'http://x/ok.safetensors', { fetch: fakeFetch({ 'http://x/ok.safetensors': readFileSync(file) }) });
+    for (const [k, v] of Object.entries(m.namedVariables())) expect(Array.from(fetched.namedVariables()[k]!.dataSync()), k).toEqual(Array.from(v.dataSync()));
+    await expect(fetchTorchWeights(fetched, 'http://x/none.safetensors', { fetch: fakeFetch({}) })).rejects.toThrow(/Cannot fetch http:\/\/x\/none\.safetensors: HTTP 404/);
+    fetched.dispose();
     // fc.weight [3,64] in PyTorch layout arrives transposed, rounded to half precision.
     const w = m.namedVariables()['fc.weight']!;
     expect(w.shape).toEqual([64, 3]);
@@ -118,6 +132,9 @@ describe('loadTorchWeights: untrusted files', () => {
     const before = m.namedVariables()['conv1.weight']!.dataSync().slice();
     await expect(loadTorchWeights(m, file)).rejects.toThrow(type);
     await expect(loadTorchWeights(m, file)).rejects.toThrow(pattern);
+    // The same bytes in memory, and fetched, are refused the same way.
+    await expect(loadTorchWeights(m, bytes, { name })).rejects.toThrow(pattern);
+    await expect(fetchTorchWeights(m, `http://x/${name}`, { fetch: fakeFetch({ [`http://x/${name}`]: bytes }) })).rejects.toThrow(pattern);
     // Nothing was assigned.
     expect(Array.from(m.namedVariables()['conv1.weight']!.dataSync())).toEqual(Array.from(before));
     m.dispose();

@@ -6,16 +6,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { assertArraysClose, checkNoLeaks, flattenValues, type NamedCheck } from './checks';
 
 /** Default absolute/relative tolerance of float32 work. */
 export const FLOAT32_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
 
 /** Flattens a tensor, typed array or nested array to a plain number array. */
 export function toArray(x: tf.Tensor | ArrayLike<number> | number | readonly unknown[]): number[] {
-  if (typeof x === 'number') return [x];
   if (x instanceof tf.Tensor) return Array.from(x.dataSync());
-  return (Array.from(x as ArrayLike<number>) as unknown[]).flat(Infinity as 1) as number[];
+  return flattenValues(x);
 }
 
 /**
@@ -27,27 +27,8 @@ export function expectClose(
   expected: tf.Tensor | ArrayLike<number> | number | readonly unknown[],
   tolerance: { atol?: number; rtol?: number } = FLOAT32_TOLERANCE,
 ): void {
-  const a = toArray(actual);
-  const e = toArray(expected);
-  const atol = tolerance.atol ?? 0;
-  const rtol = tolerance.rtol ?? 0;
-  if (a.length !== e.length) throw new Error(`length mismatch: actual ${a.length}, expected ${e.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = e[i]!;
-    if (Number.isNaN(x) || Number.isNaN(y)) {
-      if (!(Number.isNaN(x) && Number.isNaN(y))) throw new Error(`index ${i}: actual ${x}, expected ${y}`);
-      continue;
-    }
-    const err = Math.abs(x - y);
-    const allowed = atol + rtol * Math.abs(y);
-    if (!(err <= allowed)) {
-      throw new Error(`index ${i}: actual ${x}, expected ${y}, |diff| ${err} > ${allowed} (atol ${atol}, rtol ${rtol})`);
-    }
-    worst = Math.max(worst, err);
-  }
-  expect(worst).toBeGreaterThanOrEqual(0);
+  const { maxAbsError } = assertArraysClose(toArray(actual), toArray(expected), tolerance);
+  expect(maxAbsError).toBeGreaterThanOrEqual(0);
 }
 
 /** Largest relative error `max|a-e| / max(max|e|, floor)` between two arrays. */
@@ -68,24 +49,21 @@ export function relativeError(actual: tf.Tensor | ArrayLike<number>, expected: t
  * Runs `fn` and asserts that the number of live tensors is the same before and after
  * (what `fn` returns is disposed first). Works with sync and async functions.
  */
-export async function expectNoLeaks<T>(fn: () => T | Promise<T>): Promise<T> {
-  const before = tf.memory().numTensors;
-  const result = await fn();
-  const returned = collectTensors(result);
-  const after = tf.memory().numTensors - returned.length;
-  if (after !== before) throw new Error(`tensor leak: ${before} tensors before, ${after} after (not counting ${returned.length} returned)`);
-  return result;
-}
+export const expectNoLeaks: <T>(fn: () => T | Promise<T>) => Promise<T> = checkNoLeaks;
 
-function collectTensors(x: unknown, out: tf.Tensor[] = [], seen = new Set<unknown>()): tf.Tensor[] {
-  if (x === null || typeof x !== 'object' || seen.has(x)) return out;
-  seen.add(x);
-  if (x instanceof tf.Tensor) {
-    if (!x.isDisposed && !(x instanceof tf.Variable)) out.push(x);
-    return out;
-  }
-  for (const v of Array.isArray(x) ? x : Object.values(x as object)) collectTensors(v, out, seen);
-  return out;
+/**
+ * Registers one vitest case per {@link NamedCheck} (the framework-free checks a browser page runs
+ * too), each first asserting that `backend` is the active backend.
+ */
+export function describeChecks(title: string, backend: string, checks: () => readonly NamedCheck[]): void {
+  describe(title, () => {
+    for (const check of checks()) {
+      it(check.name, async () => {
+        expect(tf.getBackend()).toBe(backend);
+        await check.run();
+      });
+    }
+  });
 }
 
 /**
@@ -156,3 +134,4 @@ export function withoutKernel<T>(kernelName: string, backendName: string, fn: ()
 }
 
 export { type FormulaTensor, hashUnit, formulaTensor, formulaStateDict, formulaInputNCHW, formulaInputNHWC } from './torch-weights';
+export * from './checks';

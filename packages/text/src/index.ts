@@ -10,7 +10,7 @@ export {
   createClipTextEncoder,
   loadClipTextEncoder,
 } from './clip-encoder';
-export { type WordVectorEncoder, type WordVectorEncoderOptions, createWordVectorEncoder } from './word-vectors/word-vector-encoder';
+export { type WordVectorEncoder, type WordVectorEncoderOptions, createWordVectorEncoder, wordVectorWords } from './word-vectors/word-vector-encoder';
 export { readWordVectors, type WordVectorsRead } from './word-vectors/read-word-vectors';
 export { splitWords, wordParts } from './word-vectors/word-tokenizer';
 export {

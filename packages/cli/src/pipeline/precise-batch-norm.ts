@@ -58,11 +58,11 @@ export async function preciseBatchNorm(model: ImageClassifier, dataset: Dataset,
           const fromOne = vars.map((v) => tf.keep(tf.clone(v)));
           for (const v of vars) v.assign(tf.zerosLike(v));
           forwardTraining(model, batch);
-          vars.forEach((v, i) => {
-            const m = tf.tidy(() => tf.mean(tf.sub(1, tf.sub(fromOne[i]!, v))).dataSync()[0]!);
-            momenta.push(m);
-            sums.push(tf.keep(tf.clone(v)));
-          });
+          // One read-back for all variables' momenta (awaited: no synchronous GPU read).
+          const m = tf.tidy(() => tf.stack(vars.map((v, i) => tf.mean(tf.sub(1, tf.sub(fromOne[i]!, v))))));
+          momenta.push(...(await m.data()));
+          m.dispose();
+          for (const v of vars) sums.push(tf.keep(tf.clone(v)));
           tf.dispose(fromOne);
         } else {
           for (const v of vars) v.assign(tf.zerosLike(v));

