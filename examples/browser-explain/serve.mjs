@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.map': 'application/json' };
 
-/** Starts a static server for `root` on `port` (0 = any free port); resolves to { url, close }. */
-export function serve(root, port = 0) {
+/**
+ * Starts a static server for `root` on `port` (0 = any free port); resolves to { url, close }.
+ * `isolated: false` leaves out the COOP/COEP headers (a page that is not cross-origin isolated).
+ */
+export function serve(root, port = 0, { isolated = true } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
@@ -16,11 +19,8 @@ export function serve(root, port = 0) {
     if (!file.startsWith(root)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, {
-        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      });
+      const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { useBackend } from '@lico/backends';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend, wasmKernelThreads } from '@lico/backends';
 import { fetchTorchWeights } from '@lico/backbones';
 import { runChecks } from '@lico/testing/checks';
 import { manifoldMatchingGoldenChecks, optimalTransportGoldenChecks } from '../../../packages/losses/src/__golden__/losses-golden-checks.ts';
@@ -14,6 +14,8 @@ import { createParityResNet, parityInput, pytorchGradCamChecks } from '../../../
 import { licoTrainingSteps } from './lico-steps.mjs';
 
 setWasmPaths(new URL('../wasm/', location.href).href);
+// ?threads=N: the wasm backend's threads (lico's kernels on N − 1 Web Workers; the page is cross-origin isolated).
+const THREADS = Number(new URLSearchParams(location.search).get('threads') ?? 1);
 const fixture = async (name) => {
   const r = await fetch(new URL(`fixtures/${name}`, location.href));
   if (!r.ok) throw new Error(`fixtures/${name}: HTTP ${r.status}`);
@@ -24,7 +26,7 @@ const log = (line) => {
 };
 
 async function use(backend) {
-  const choice = await useBackend(backend, { threads: 1 });
+  const choice = await useBackend(backend, { threads: THREADS });
   log(choice.message);
   return choice.backend;
 }
@@ -71,6 +73,9 @@ async function licoSteps(backend, options = {}) {
   });
 }
 
-window.licoNumerics = { lossGoldens, camParity, licoSteps, memory: () => tf.memory().numTensors };
+/** The wasm backend's threads: tfjs's (XNNPACK) and lico's kernels' (workers running, calls shared). */
+const wasmThreads = () => ({ crossOriginIsolated, tfjs: getThreadsCount(), lico: wasmKernelThreads() });
+
+window.licoNumerics = { lossGoldens, camParity, licoSteps, wasmThreads, memory: () => tf.memory().numTensors };
 window.licoReady = true;
 log('ready');

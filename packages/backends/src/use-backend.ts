@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, MissingPeerError, UnknownNameError } from '@lico/core';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 import { startThreadedWasm } from './wasm/wasm-threads';
+import { wasmKernelWorkersReady } from './wasm/conv-grad-kernels';
 import { resolveWasmKernels, selectWasmKernelBuild, type WasmKernelBuild, type WasmKernelsOption } from './wasm/kernel-build';
 import { IN_BROWSER, importModule } from '#node-builtins';
 
@@ -48,7 +49,9 @@ export interface UseBackendOptions {
   /**
    * Threads of the wasm backend (1 … 8). Default: the `LICO_WASM_THREADS` environment variable, else
    * 1 (the stock single-threaded build). Above 1, the multi-threaded SIMD build is started in Node
-   * (see `startThreadedWasm`); results are identical to one thread.
+   * (see `startThreadedWasm`); in a page (cross-origin isolated: COOP/COEP headers) tfjs's own
+   * threaded build gets that many threads and lico's kernels start Web Workers. Results are
+   * identical to one thread.
    */
   readonly threads?: number;
   /**
@@ -95,6 +98,30 @@ async function activate(name: ChosenBackend): Promise<boolean> {
   return ok && tf.getBackend() === name;
 }
 
+/**
+ * In a page: activates the wasm backend that {@link startThreadedWasm} set to `threads` threads, with
+ * at least `2·threads` cores reported while it starts (tfjs's threaded build caps XNNPACK's pool at
+ * half of `navigator.hardwareConcurrency`, as in Node), then starts lico's kernel workers: a page's
+ * main thread cannot wait for workers to start, so they must be running before the first kernel.
+ */
+async function activateThreadedWasmInPage(threads: number, kernels: boolean): Promise<boolean> {
+  const nav = globalThis.navigator as { hardwareConcurrency: number };
+  const spoof = nav.hardwareConcurrency < 2 * threads;
+  if (spoof) Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+  let ok: boolean;
+  try {
+    ok = await activate('wasm');
+  } finally {
+    if (spoof) delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+  if (!ok || !kernels) return ok;
+  const running = await wasmKernelWorkersReady();
+  if (running !== threads) {
+    throw new ConfigError(`wasm threads = ${threads}: the page's wasm backend did not start its multi-threaded build (lico's kernels run on ${running} thread(s)); it needs WebAssembly SIMD and threads, and tfjs's wasm files served beside the page (setWasmPaths).`);
+  }
+  return true;
+}
+
 async function activateTensorflow(importer: ModuleImporter): Promise<{ packageName: string } | { errors: unknown[] }> {
   const errors: unknown[] = [];
   for (const peer of TENSORFLOW_PEERS) {
@@ -118,7 +145,8 @@ async function activateTensorflow(importer: ModuleImporter): Promise<{ packageNa
  *   `'wasm'`, then `'cpu'`, among the backends the page imported.
  * - `'webgl'` / `'webgpu'`: `@tensorflow/tfjs-backend-webgl` / `-webgpu`, imported by the page.
  *   In a browser every backend package must be imported by the page (a bundle cannot import a
- *   package by a name chosen at run time); lico's wasm kernels run on one thread there.
+ *   package by a name chosen at run time); lico's wasm kernels run on Web Workers there with
+ *   `threads > 1` in a cross-origin isolated page.
  * - `'tensorflow'` needs one of the optional peers; without them it throws a
  *   {@link MissingPeerError} that says how to install one.
  * - An unknown name throws an {@link UnknownNameError} listing the valid names.
@@ -141,9 +169,6 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
     // In a page the app imports the backend itself (a bundle cannot import by a run-time name).
     if (!loaded.ok && !tf.findBackendFactory('wasm')) return false;
     const threads = resolveWasmThreads(options.threads);
-    if (threads > 1 && IN_BROWSER) {
-      throw new ConfigError(`wasm threads = ${threads}: lico's multi-threaded wasm needs Node's worker threads; in a browser its kernels run on the calling thread (threads: 1).`);
-    }
     const build = (options.trainingKernels ?? true) ? resolveWasmKernels(options.kernels) : undefined;
     if (threads > 1) await startThreadedWasm(threads);
     if (build) {
@@ -152,7 +177,7 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
       kernels = build;
     }
     await options.onWasm?.();
-    return activate('wasm');
+    return threads > 1 && IN_BROWSER ? activateThreadedWasmInPage(threads, build !== undefined) : activate('wasm');
   };
   const gpu = async (backend: 'webgl' | 'webgpu'): Promise<boolean> => {
     await tryImport(importer, `@tensorflow/tfjs-backend-${backend}`);

@@ -8,7 +8,22 @@ export const os = nodeOnly<typeof import('node:os')>('node:os');
 export const path = nodeOnly<typeof import('node:path')>('node:path');
 /** A page cannot set engine flags: relaxed SIMD is on in current browsers or not at all. */
 export const setFlagsFromString = (_flags: string): void => {};
-export const Worker = nodeOnlyFunction('node:worker_threads', 'Worker') as unknown as typeof import('node:worker_threads').Worker;
+
+/**
+ * Starts a Web Worker running `source`, which defines `main(data)`; `main` receives `data` (posted:
+ * a WebAssembly.Module and a shared WebAssembly.Memory need a cross-origin isolated page).
+ */
+export function startWorker(source: string, data: unknown, onError: (error: Error) => void): void {
+  const url = URL.createObjectURL(new Blob([`${source}\nself.onmessage = (e) => main(e.data);`], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  worker.addEventListener('error', (e) => onError(new Error(e.message)));
+  // A Worker's postMessage takes no target origin (the rule is about window.postMessage).
+  // oxlint-disable-next-line unicorn/require-post-message-target-origin
+  worker.postMessage(data);
+}
+
+/** Whether this thread may block in `Atomics.wait`: in a page, workers may, the main thread may not. */
+export const CAN_BLOCK = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 /**
  * A bundled page cannot load a package by a name chosen at run time: the page imports the tfjs

@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { Worker } from '#node-builtins';
+import * as tf from '@tensorflow/tfjs-core';
+import { CAN_BLOCK, startWorker } from '#node-builtins';
 import { CONV_GRAD_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
 import { wasmKernelBuild, type WasmKernelBuild } from './kernel-build';
 import { heapMemory, type HeapMemory } from './heap-view';
@@ -58,6 +58,12 @@ export interface ConvGradRunner {
   readonly threads: number;
   /** The module build it runs: `'simd'` or `'relaxed-simd'` (fused multiply-adds). */
   readonly build: WasmKernelBuild;
+  /** Resolves once every worker has started (a page's main thread runs alone until then). */
+  whenReady(timeoutMs?: number): Promise<void>;
+  /** Calls whose work the workers shared so far. */
+  readonly parallelCalls: number;
+  /** Workers running now (0 … threads − 1). */
+  readonly workersReady: number;
   /** Floats of scratch memory {@link filterGrad} needs (the row groups' partial sums; 0 for one group). */
   filterGradScratch(g: ConvGeometry): number;
   /** Writes `dw` (`[kh, kw, c, co]`, float32 at byte offset `dwPtr`) from `x` and `dy` at `xPtr`, `dyPtr`, using `scratchPtr`. */
@@ -112,8 +118,7 @@ const PARALLEL_MIN_MACS = 4e6;
  * left, as the calling thread does: a thread slowed down by other processes takes fewer chunks.
  */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, index, threads, functions } = workerData;
+function main({ module, memory, control, index, threads, functions }) {
 const ctl = new Int32Array(control);
 let kernel;
 try {
@@ -140,6 +145,7 @@ for (;;) {
   }
   Atomics.add(ctl, ${DONE}, 1);
   Atomics.notify(ctl, ${DONE});
+}
 }
 `;
 
@@ -172,6 +178,8 @@ const geometryArgs = (g: ConvGeometry): number[] => [g.nb, g.h, g.w, g.c, g.ho, 
 class Runner implements ConvGradRunner {
   private readonly control: Int32Array | undefined;
   private failure: Error | undefined;
+  /** Calls shared with the workers so far. */
+  parallelCalls = 0;
 
   constructor(
     private readonly kernel: ConvGradExports,
@@ -184,9 +192,7 @@ class Runner implements ConvGradRunner {
       this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
       for (let index = 1; index < threads; index++) {
         const workerData = { module, memory, control: this.control.buffer, index, threads, functions: JOB_FUNCTIONS };
-        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-        worker.on('error', (e) => (this.failure ??= e));
-        worker.unref();
+        startWorker(WORKER_SOURCE, workerData, (e) => (this.failure ??= e));
       }
     }
   }
@@ -199,10 +205,12 @@ class Runner implements ConvGradRunner {
   private parallel(job: number, args: number[], total: number, trailing: number[], macs: number, chunksPerThread = 8): void {
     const fn = this.kernel[JOB_FUNCTIONS[job]!] as (...a: number[]) => void;
     const ctl = this.control;
-    if (!ctl || macs < PARALLEL_MIN_MACS || total < this.threads) {
+    // A page's main thread cannot wait for workers that have not started: it runs alone until they have.
+    if (!ctl || macs < PARALLEL_MIN_MACS || total < this.threads || (!CAN_BLOCK && Atomics.load(ctl, READY) < this.threads - 1)) {
       fn(...args, 0, total, ...trailing);
       return;
     }
+    this.parallelCalls += 1;
     ctl[JOB] = job;
     ctl[TOTAL] = total;
     ctl[ARGC] = args.length;
@@ -229,10 +237,26 @@ class Runner implements ConvGradRunner {
       if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a lico wasm kernel worker could not start${this.failure ? `: ${this.failure.message}` : ''}`);
       // A worker that never started (its thread could not be created) must not hang the caller.
       if (Atomics.load(ctl, READY) < others && Date.now() - started > 60_000) throw new Error('the lico wasm kernel workers did not start within 60 s');
-      Atomics.wait(ctl, DONE, done, 100);
+      // A page's main thread may not block: it spins (the workers run meanwhile).
+      if (CAN_BLOCK) Atomics.wait(ctl, DONE, done, 100);
     }
     if (mine !== undefined) throw mine;
     if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
+  }
+
+  get workersReady(): number {
+    return this.control ? Atomics.load(this.control, READY) : 0;
+  }
+
+  async whenReady(timeoutMs = 30_000): Promise<void> {
+    const ctl = this.control;
+    if (!ctl) return;
+    const started = Date.now();
+    while (Atomics.load(ctl, READY) < this.threads - 1) {
+      if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a lico wasm kernel worker could not start${this.failure ? `: ${this.failure.message}` : ''}`);
+      if (Date.now() - started > timeoutMs) throw new Error(`the lico wasm kernel workers did not start within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   filterGradScratch(g: ConvGeometry): number {
@@ -357,4 +381,25 @@ export function convGradRunnerFor(backend: unknown): { heap: HeapMemory; runner:
   const heap = heapMemory(backend);
   const runner = heap ? convGradRunner(heap.memory, Math.max(1, wasmThreadsStarted())) : undefined;
   return heap && runner ? { heap, runner } : undefined;
+}
+
+/**
+ * Starts the worker threads of lico's kernels on the active wasm backend now and resolves once
+ * they run (to the kernels' thread count; 1 where the backend's memory is not shared). Node starts
+ * them on first use and waits there; a page's main thread cannot block, so `useBackend` calls this.
+ */
+export async function wasmKernelWorkersReady(): Promise<number> {
+  const found = convGradRunnerFor(tf.backend());
+  if (!found) return 1;
+  await found.runner.whenReady();
+  return found.runner.threads;
+}
+
+/**
+ * What lico's kernels run on for the active wasm backend: their thread count, the workers running,
+ * and how many calls the workers shared (`undefined` off wasm).
+ */
+export function wasmKernelThreads(): { threads: number; workersReady: number; parallelCalls: number } | undefined {
+  const found = convGradRunnerFor(tf.backend());
+  return found && { threads: found.runner.threads, workersReady: found.runner.workersReady, parallelCalls: found.runner.parallelCalls };
 }

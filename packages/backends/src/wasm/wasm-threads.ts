@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire, mkdtempSync, os, path, writeFileSync } from '#node-builtins';
+import { ConfigError } from '@lico/core';
+import { createRequire, IN_BROWSER, mkdtempSync, os, path, writeFileSync } from '#node-builtins';
 
 /** The Emscripten module of the wasm backend, as `BackendWasm` expects it. */
 interface EmscriptenModule {
@@ -35,7 +36,7 @@ async function withCoresReportedAsync<T>(cores: number, f: () => Promise<T>): Pr
   }
 }
 
-let started: { threads: number; module: EmscriptenModule } | undefined;
+let started: { threads: number } | undefined;
 
 /**
  * The number of threads the multi-threaded wasm build was started with (0 when it was not).
@@ -61,6 +62,7 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     if (started.threads !== threads) throw new Error(`The threaded wasm backend already runs with ${started.threads} threads; it cannot be restarted with ${threads}.`);
     return threads;
   }
+  if (IN_BROWSER) return startThreadedWasmInPage(threads);
   // Imported here, not at the top: loading tfjs-backend-wasm registers the 'wasm' backend, and
   // importing @lico/backends must not change the default backend.
   const { BackendWasm, setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
@@ -108,9 +110,30 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     },
     2,
   );
-  started = { threads, module };
+  started = { threads };
   const previous = tf.getBackend();
   await tf.setBackend('wasm');
   if (previous && previous !== 'wasm') await tf.setBackend(previous);
   return actual;
+}
+
+/**
+ * In a page, tfjs-backend-wasm starts its multi-threaded SIMD build itself where the page is cross-origin
+ * isolated (COOP `same-origin` + COEP `require-corp`: shared memory is allowed); this sets its thread
+ * count, before the backend's first use. lico's kernels then start `threads − 1` Web Workers on the
+ * same memory (see {@link wasmKernelWorkersReady}).
+ */
+async function startThreadedWasmInPage(threads: number): Promise<number> {
+  if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    throw new ConfigError(
+      `wasm threads = ${threads} in a browser need a cross-origin isolated page (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp): without them the page has no shared memory. Or use threads: 1.`,
+    );
+  }
+  if (tf.engine().registry['wasm']) {
+    throw new ConfigError(`The wasm backend of this page is already running: its thread count is fixed when it starts. Call useBackend('wasm', { threads: ${threads} }) before anything uses the wasm backend.`);
+  }
+  const { setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  setThreadsCount(threads);
+  started = { threads };
+  return threads;
 }
