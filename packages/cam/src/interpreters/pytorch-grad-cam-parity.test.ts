@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { writeSafetensors } from '@lico/core';
-import { createResNet, loadTorchWeights, torchStateDictShapes } from '@lico/backbones';
-import { formulaInputNHWC, formulaStateDict, loadGolden, relativeError } from '@lico/testing';
+import { loadTorchWeights } from '@lico/backbones';
+import { describeChecks, loadGolden, relativeError } from '@lico/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,24 +18,10 @@ import type { ImageClassifier } from '@lico/core';
 import { resizeMaps } from '../common';
 import { blurWeights1d } from '../metrics/blur';
 import { road, roadPerturb } from '../metrics/road';
-import { ablationCam } from './ablation-cam';
-import { eigenCam } from './eigen-cam';
-import { eigenGradCam } from './eigen-grad-cam';
-import { gradCam } from './grad-cam';
-import { gradCamElementWise } from './grad-cam-element-wise';
-import { gradCamPlusPlus } from './grad-cam-plus-plus';
-import { hiResCam } from './hi-res-cam';
-import { layerCam } from './layer-cam';
 import { rise, riseMasksFromArray } from './rise';
-import { scoreCam } from './score-cam';
-import { xGradCam } from './x-grad-cam';
+import { createParityResNet, parityInput, parityStateDict, pytorchGradCamChecks, stridedMaxAbsDiff, type PytorchGradCamGolden } from '../testing/pytorch-grad-cam-checks';
 
-interface Golden {
-  input_shape_nchw: [number, number, number, number];
-  targets: number[];
-  logits: number[];
-  stride: number;
-  maps: Record<string, number[]>;
+interface Golden extends PytorchGradCamGolden {
   cv2_resize: { input: number[][]; width: number; height: number; output: number[] };
   rise_gkern_11_5: number[];
   road: {
@@ -52,16 +38,6 @@ interface Golden {
 }
 const golden = loadGolden<Golden>(new URL('../__golden__/pytorch-grad-cam.json', import.meta.url));
 
-/** Largest absolute difference between our strided map and pytorch-grad-cam's (maps are in [0,1]). */
-function maxAbsDiff(ours: tf.Tensor, expected: number[], stride: number): number {
-  const a = ours.dataSync();
-  let worst = 0;
-  expected.forEach((v, i) => {
-    worst = Math.max(worst, Math.abs(a[i * stride]! - v));
-  });
-  return worst;
-}
-
 let dir: string;
 let model: ImageClassifier;
 let x: tf.Tensor4D;
@@ -69,13 +45,12 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
   dir = mkdtempSync(path.join(tmpdir(), 'lico-cam-parity-'));
-  const resnet = createResNet({ depth: 18, numClasses: 10, initialize: false });
+  const resnet = createParityResNet();
   const file = path.join(dir, 'resnet18.safetensors');
-  await writeSafetensors(file, formulaStateDict(torchStateDictShapes(resnet)));
+  await writeSafetensors(file, parityStateDict(resnet));
   await loadTorchWeights(resnet, file);
   model = resnet;
-  const [n, c, h, w] = golden.input_shape_nchw;
-  x = tf.tensor4d(formulaInputNHWC(golden.input_shape_nchw), [n, h, w, c]);
+  x = parityInput(golden);
 });
 afterAll(() => {
   model?.dispose();
@@ -83,40 +58,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Stated tolerance: max |ours − pytorch-grad-cam| ≤ 1e-4 on the layer4 maps in [0,1] (measured
-// 0.7–2.0e-5; Eigen-Grad-CAM 2.0e-5, Ablation-CAM 1.6e-5) and ≤ 5e-4 on the layer3 maps (measured
-// 4–11e-5; Eigen-Grad-CAM 4.1e-5, Ablation-CAM 4.7e-5): float32 on different kernels, and
-// min–max normalisation magnifies the raw CAM's absolute errors.
-const TOLERANCE = 1e-4;
-const TOLERANCE_LAYER3 = 5e-4;
+// The logits and every map (tolerances, measured values: testing/pytorch-grad-cam-checks.ts; the
+// browser example runs the same checks in Chromium on WebGL).
+describeChecks('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64, layer4 and layer3)', 'wasm', () => pytorchGradCamChecks(golden, () => ({ model, x })));
 
-describe('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64, layer4)', () => {
-  it('the imported model gives the same logits', () => {
-    const logits = tf.tidy(() => model.forward(x, { training: false }).logits);
-    expect(relativeError(logits, golden.logits)).toBeLessThan(1e-4);
-    logits.dispose();
-  });
-
-  const cases: [string, (m: ImageClassifier, x: tf.Tensor4D, o: { targets: number[]; layer?: string }) => Promise<tf.Tensor3D>, string?][] = [
-    ['gradCam', gradCam],
-    ['gradCamPlusPlus', gradCamPlusPlus],
-    ['xGradCam', xGradCam],
-    ['layerCam', layerCam],
-    ['scoreCam', scoreCam],
-    ['gradCamLayer3', gradCam, 'layer3'],
-    // pytorch-grad-cam's SVD projection with its arbitrary sign aligned by our documented rule
-    ['eigenCamSignAligned', eigenCam],
-    // layer4 feeds a global average pool, so there HiResCAM equals Grad-CAM; layer3 tells them apart.
-    ['hiResCam', hiResCam],
-    ['gradCamElementWise', gradCamElementWise],
-    ['hiResCamLayer3', hiResCam, 'layer3'],
-    // the same sign rule on g ⊙ A (pytorch-grad-cam's EigenGradCAM projects grads * activations)
-    ['eigenGradCamSignAligned', eigenGradCam],
-    ['eigenGradCamSignAlignedLayer3', eigenGradCam, 'layer3'],
-    // pytorch-grad-cam's AblationCAM (batch_size 32; ReLU outputs, so the ablation value is 0)
-    ['ablationCam', ablationCam],
-    ['ablationCamLayer3', ablationCam, 'layer3'],
-  ];
+describe('parity with pytorch-grad-cam: the goldens and the helpers', () => {
   it('the goldens tell HiResCAM from Grad-CAM on layer3 and from Grad-CAM element-wise on layer4 (and the new methods apart)', () => {
     const gap = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
     expect(gap(golden.maps.hiResCamLayer3!, golden.maps.gradCamLayer3!)).toBeGreaterThan(0.05);
@@ -126,20 +72,6 @@ describe('parity with pytorch-grad-cam (ResNet-18, formula weights, 2×3×64×64
     expect(gap(golden.maps.ablationCamLayer3!, golden.maps.gradCamLayer3!)).toBeGreaterThan(0.05);
     expect(gap(golden.maps.eigenGradCamSignAligned!, golden.maps.eigenCamSignAligned!)).toBeGreaterThan(0.05);
   });
-
-  for (const [name, method, layer] of cases) {
-    it(`${name} within ${layer ? TOLERANCE_LAYER3 : TOLERANCE}`, async () => {
-      const before = tf.memory().numTensors;
-      // Score-CAM runs 512 forward passes per image (batches of 128 masked inputs): ~7 s an image.
-      const maps = await method(model, x, { targets: golden.targets, ...(layer ? { layer } : {}), ...(name === 'scoreCam' ? { batchSize: 128 } : {}) });
-      expect(maps.shape).toEqual([2, 64, 64]);
-      const expected = golden.maps[name]!;
-      const diff = maxAbsDiff(maps, expected, golden.stride);
-      expect(diff).toBeLessThan(layer ? TOLERANCE_LAYER3 : TOLERANCE);
-      maps.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-    });
-  }
 
   it('bilinear half-pixel upsampling equals cv2.resize(INTER_LINEAR)', () => {
     const { input, width, height, output } = golden.cv2_resize;
@@ -197,7 +129,7 @@ describe('parity with pytorch-grad-cam ROAD (ResNet-18, formula weights, GradCAM
     ] as const) {
       const imputed = await roadPerturb(x, saliency, { percentile, order, noise: 0 });
       const nchw = tf.transpose(imputed, [0, 3, 1, 2]);
-      const diff = maxAbsDiff(nchw, r.imputed_nchw_strided[key], golden.stride);
+      const diff = await stridedMaxAbsDiff(nchw, r.imputed_nchw_strided[key], golden.stride);
       expect(diff).toBeLessThan(ROAD_IMAGE_TOLERANCE);
       tf.dispose([imputed, nchw]);
     }
