@@ -5,7 +5,7 @@ count. WRN-28-2 (FixMatch variant, from tools/reference/backbones-torch-weights.
 checkout beside the project (never copied into it):
 
 - pytorch-grad-cam (PGC_PATH, default /tmp/pgc): GradCAM, GradCAMPlusPlus, XGradCAM, LayerCAM,
-  EigenCAM, ScoreCAM, HiResCAM, GradCAMElementWise, EigenGradCAM, AblationCAM (target layer: the
+  EigenCAM, ScoreCAM, HiResCAM, GradCAMElementWise, EigenGradCAM, AblationCAM, FullGrad (target layer: the
   final LeakyReLU, the feature map; ScoreCAM/AblationCAM `batch_size` as ours) and ROAD
   (`metrics/road.py`: ROADMostRelevantFirst/LeastRelevantFirst at our percentiles through
   ROADCombined, its NoisyLinearImputer with its default noise). Needs cv2 and scipy (Debian
@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PGC_ROWS = ['gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'eigenCam', 'scoreCam', 'hiResCam', 'gradCamElementWise', 'eigenGradCam', 'ablationCam', 'road']
+PGC_ROWS = ['gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'eigenCam', 'scoreCam', 'hiResCam', 'gradCamElementWise', 'eigenGradCam', 'ablationCam', 'fullGrad', 'road']
 CAPTUM_ROWS = ['gradient', 'integratedGradients', 'smoothGrad', 'occlusion']
 QUANTUS_ROWS = ['sparseness', 'maxSensitivity']
 
@@ -173,6 +173,17 @@ def main():
                 return cam(input_tensor=xs, targets=[ClassifierOutputTarget(t) for t in ts])
             timed(name, what, run)
             del cam
+        # FullGrad (all biased layers; target_layers is ignored). On this WRN it fails its own check of
+        # one gradient per biased layer: the bn1 of the first block of stages 2 and 3 runs but its
+        # output is unused, so no gradient reaches it (53 layers, 51 gradients); the row then stays
+        # null with that error in `missing`.
+        fullgrad = pgc.FullGrad(model=model, target_layers=[])
+
+        def run_fullgrad(xs, ts, _):
+            return fullgrad(input_tensor=xs, targets=[ClassifierOutputTarget(t) for t in ts])
+        timed('fullGrad', 'pytorch_grad_cam.FullGrad', run_fullgrad)
+        fullgrad.activations_and_grads.release()
+        del fullgrad
         percentiles = S['roadPercentiles']
         road.NoisyLinearImputer.__init__.__defaults__ = (S['roadNoise'], road.neighbors_weights)
         combined = road.ROADCombined(percentiles=percentiles)

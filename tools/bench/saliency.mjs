@@ -3,7 +3,7 @@
 // 32×32 (10 classes, inference mode) on tfjs-backend-wasm, against the library a practitioner would
 // use, on the CPU with the same thread count and the same settings (tools/bench/saliency-reference.py),
 // in the same run: pytorch-grad-cam (Grad-CAM, Grad-CAM++, XGrad-CAM, Layer-CAM, Eigen-CAM, Score-CAM,
-// HiResCAM, Grad-CAM element-wise, Eigen-Grad-CAM, Ablation-CAM, ROAD), Captum (Saliency,
+// HiResCAM, Grad-CAM element-wise, Eigen-Grad-CAM, Ablation-CAM, FullGrad, ROAD), Captum (Saliency,
 // IntegratedGradients, NoiseTunnel smoothgrad, Occlusion), Quantus (Sparseness, MaxSensitivity) and a
 // PyTorch port of the official RISE code (RISE, insertion/deletion). The headline is Grad-CAM; every
 // row is in `methods` ({ ours, reference, ratio = reference time / ours, settings, referenceImpl }).
@@ -122,6 +122,7 @@ const interpreterSettings = {
   gradCamElementWise: {},
   eigenGradCam: {},
   ablationCam: { batchSize: S.ablationBatch },
+  fullGrad: {},
   gradient: {},
   integratedGradients: { steps: S.igSteps, method: S.igMethod, batchSize: S.igBatch, baseline: 0 },
   smoothGrad: { samples: S.smoothGradSamples, sigma: S.smoothGradSigma, batchSize: S.smoothGradBatch },

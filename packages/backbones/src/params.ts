@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type NamedVariables, type Rng } from '@lico/core';
+import { createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
 import { batchNormActTraining } from './batch-norm';
 
 /** How a variable is laid out relative to its PyTorch twin (for import). */
@@ -14,6 +14,8 @@ export interface ParamEntry {
 
 /** A 2-D convolution with an optional bias (weights HWIO, PyTorch padding semantics). */
 export interface Conv {
+  /** The layer's name, the prefix of its variables. */
+  readonly name: string;
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly stride: number;
@@ -22,6 +24,8 @@ export interface Conv {
 
 /** A batch-norm layer with its moving statistics. */
 export interface BatchNorm {
+  /** The layer's name, the prefix of its variables. */
+  readonly name: string;
   readonly gamma: tf.Variable;
   readonly beta: tf.Variable;
   readonly movingMean: tf.Variable;
@@ -43,6 +47,8 @@ export interface Linear {
  */
 export class ParamStore {
   readonly entries = new Map<string, ParamEntry>();
+  /** The convolutions and batch norms this store created (the layers {@link withBiasTap} taps). */
+  readonly layers = new Set<Conv | BatchNorm>();
   readonly rng: Rng;
 
   /** With `initialize` false, weights start at zero (faster when they will be loaded anyway). */
@@ -84,11 +90,14 @@ export class ParamStore {
     const w = init === 'kaiming-fan-out' ? this.normal([k, k, cin, cout], Math.sqrt(2 / fanOut)) : this.uniform([k, k, cin, cout], 1 / Math.sqrt(fanIn));
     const weight = this.add(`${name}.weight`, w, true, 'conv');
     const b = bias ? this.add(`${name}.bias`, this.uniform([cout], 1 / Math.sqrt(fanIn)), true, 'plain') : null;
-    return { weight, bias: b, stride, pad: (k - 1) / 2 };
+    const conv = { name, weight, bias: b, stride, pad: (k - 1) / 2 };
+    this.layers.add(conv);
+    return conv;
   }
 
   batchNorm(name: string, channels: number, epsilon: number, momentum: number): BatchNorm {
-    return {
+    const bn = {
+      name,
       gamma: this.add(`${name}.weight`, tf.ones([channels]), true, 'plain'),
       beta: this.add(`${name}.bias`, tf.zeros([channels]), true, 'plain'),
       movingMean: this.add(`${name}.running_mean`, tf.zeros([channels]), false, 'plain'),
@@ -96,6 +105,8 @@ export class ParamStore {
       epsilon,
       momentum,
     };
+    this.layers.add(bn);
+    return bn;
   }
 
   /** `init: 'xavier-normal'` (weight N(0, 2/(in+out)), bias 0) or `'torch-default'` (both U(±1/sqrt(in))). */
@@ -136,12 +147,38 @@ export class ParamStore {
   dispose(): void {
     for (const e of this.entries.values()) e.variable.dispose();
     this.entries.clear();
+    this.layers.clear();
   }
+}
+
+/** The tap of the forward pass running now (see {@link withBiasTap}), with the store whose layers it taps. */
+let activeTap: { readonly store: ParamStore; readonly tap: BiasTap } | null = null;
+
+/**
+ * Runs `f` (a synchronous forward pass) with `tap` applied to the output of every biased layer of
+ * `store` that {@link applyConv} (convolutions with a bias) and {@link applyBatchNorm} (inference
+ * mode) run meanwhile: `ImageClassifier.forwardWithBiasTaps`. Layers of other stores are not tapped.
+ */
+export function withBiasTap<T>(store: ParamStore, tap: BiasTap, f: () => T): T {
+  const previous = activeTap;
+  activeTap = { store, tap };
+  try {
+    return f();
+  } finally {
+    activeTap = previous;
+  }
+}
+
+function tapOutput(y: tf.Tensor4D, layer: Conv | BatchNorm, kind: 'conv' | 'batch-norm', bias: () => tf.Tensor1D): tf.Tensor4D {
+  const active = activeTap;
+  if (active === null || !active.store.layers.has(layer)) return y;
+  return active.tap({ name: layer.name, kind, bias: bias() }, y);
 }
 
 /** Applies a convolution with PyTorch's symmetric zero padding. */
 export function applyConv(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
-  if (c.bias) return tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias: c.bias });
+  const bias = c.bias;
+  if (bias) return tapOutput(tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias }), c, 'conv', () => tf.clone(bias) as tf.Tensor1D);
   return tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad);
 }
 
@@ -149,17 +186,28 @@ export function applyConv(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
  * Applies batch norm, then LeakyReLU with `slope` when given (0: ReLU). Training: batch statistics
  * (custom backward; the backend's fused kernel where it has one, see `batchNormActTraining`) and a
  * moving-average update of the running statistics, with the unbiased variance as PyTorch does.
- * Inference: running statistics.
+ * Inference: running statistics; the output before the activation goes through the active
+ * {@link withBiasTap} tap, with the effective bias `β − μ·γ/√(σ²+ε)`.
  */
 export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean, slope?: number): tf.Tensor4D {
   if (training) {
     return batchNormActTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, slope, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
   }
   return tf.tidy(() => {
-    const y = tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
+    const normalized = tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
+    const y = tapOutput(normalized, bn, 'batch-norm', () => batchNormEffectiveBias(bn));
     if (slope === undefined) return y;
     return slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
   });
+}
+
+/**
+ * The bias a batch norm adds in inference mode, `β − μ·γ/√(σ²+ε)` (its output is
+ * `x·γ/√(σ²+ε) + that`), in PyTorch's order of operations (pytorch-grad-cam / the FullGrad paper's
+ * `-(running_mean·weight/sqrt(running_var+eps)) + bias`).
+ */
+export function batchNormEffectiveBias(bn: BatchNorm): tf.Tensor1D {
+  return tf.tidy(() => tf.sub(bn.beta, tf.div(tf.mul(bn.movingMean, bn.gamma), tf.sqrt(tf.add(bn.movingVar, bn.epsilon)))) as tf.Tensor1D);
 }
 
 /** Updates only the running statistics of `bn` from `x` (PyTorch does this for a BN whose output goes unused). */

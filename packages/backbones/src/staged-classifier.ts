@@ -5,12 +5,13 @@ import {
   ShapeError,
   SPECIFICATION_VERSION,
   UnknownNameError,
+  type BiasTap,
   type ClassifierOutput,
   type ForwardOptions,
   type ImageClassifier,
   type NamedVariables,
 } from '@lico/core';
-import { applyLinear, type Linear, type ParamStore } from './params';
+import { applyLinear, withBiasTap, type Linear, type ParamStore } from './params';
 import { validateImages } from './validate';
 
 /** One named stage of a network: a function of the previous stage's activation. */
@@ -21,8 +22,12 @@ export interface Stage {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D;
 }
 
-/** An {@link ImageClassifier} whose concrete architecture lives in `@lico/backbones`. */
+/**
+ * An {@link ImageClassifier} whose concrete architecture lives in `@lico/backbones`. It always has
+ * the optional `forwardWithBiasTaps` (every convolution with a bias and every batch norm).
+ */
 export interface BackboneClassifier extends ImageClassifier {
+  forwardWithBiasTaps(images: tf.Tensor4D, tap: BiasTap): ClassifierOutput;
   /** The torch-like name of every variable with its PyTorch layout, for weight import. */
   readonly torchLayouts: Readonly<Record<string, 'conv' | 'linear' | 'plain'>>;
 }
@@ -92,6 +97,11 @@ export function createStagedClassifier(args: {
         throw new ShapeError(`activation of layer '${layer}' must have ${stages[i]!.channels} channels, got shape ${formatShape(activation.shape)}.`);
       }
       return tf.tidy(() => runHead(run(activation, i + 1, last, options.training)) as unknown as tf.TensorContainer) as unknown as ClassifierOutput;
+    },
+    forwardWithBiasTaps(images: tf.Tensor4D, tap: BiasTap): ClassifierOutput {
+      alive();
+      validateImages(images, inputShape);
+      return tf.tidy(() => withBiasTap(store, tap, () => runHead(run(images, 0, last, false))) as unknown as tf.TensorContainer) as unknown as ClassifierOutput;
     },
     trainableVariables: () => store.trainable(),
     nonTrainableVariables: () => store.nonTrainable(),

@@ -1,6 +1,6 @@
 /**
  * @lico/cam: post-hoc saliency interpreters (Grad-CAM family, Score-CAM, RISE, Eigen-CAM,
- * Eigen-Grad-CAM, Ablation-CAM, gradient, SmoothGrad, Integrated Gradients, Occlusion) for any
+ * Eigen-Grad-CAM, Ablation-CAM, FullGrad, gradient, SmoothGrad, Integrated Gradients, Occlusion) for any
  * `ImageClassifier`, the metrics that judge them, and heatmap rendering.
  */
 export {
@@ -24,6 +24,7 @@ export { hiResCam, type HiResCamOptions } from './interpreters/hi-res-cam';
 export { gradCamElementWise, type GradCamElementWiseOptions } from './interpreters/grad-cam-element-wise';
 export { eigenGradCam, type EigenGradCamOptions } from './interpreters/eigen-grad-cam';
 export { ablationCam, ABLATION_OFFSET, type AblationCamOptions } from './interpreters/ablation-cam';
+export { fullGrad, fullGradients, supportsBiasTaps, type FullGradOptions, type FullGradients, type BiasGradient } from './interpreters/full-grad';
 export { type ChannelReduction, type AttributionSign, type InputAttributionOptions } from './interpreters/input-attribution';
 export { gradient, type GradientOptions } from './interpreters/gradient';
 export { smoothGrad, type SmoothGradOptions } from './interpreters/smooth-grad';
@@ -50,6 +51,7 @@ export {
   createGradCamElementWise,
   createEigenGradCam,
   createAblationCam,
+  createFullGrad,
   createGradient,
   createIntegratedGradients,
   createSmoothGrad,

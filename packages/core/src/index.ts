@@ -6,6 +6,8 @@ export {
   type ForwardOptions,
   type ClassifierOutput,
   type ImageClassifier,
+  type BiasLayer,
+  type BiasTap,
   type TextEncoder,
   type PromptFeatures,
   type PromptLearner,

@@ -43,6 +43,31 @@ export interface ClassifierOutput {
 }
 
 /**
+ * A layer that adds a per-channel bias to a 2-D feature map, as
+ * {@link ImageClassifier.forwardWithBiasTaps} reports it to its tap.
+ */
+export interface BiasLayer {
+  /** The layer's stable name, the prefix of its variables (e.g. `'layer1.0.bn1'`). */
+  readonly name: string;
+  /** `'conv'`: a convolution with a bias; `'batch-norm'`: a batch norm (inference mode). */
+  readonly kind: 'conv' | 'batch-norm';
+  /**
+   * The bias `[c]` the layer adds in inference mode: a convolution's bias; a batch norm's effective
+   * bias `β − μ·γ/√(σ² + ε)` (running statistics), so that `out = (linear part of the input) + bias`.
+   * Owned by the model and valid during the tap call only: clone (and `tf.keep`) what you keep.
+   */
+  readonly bias: Tensor1D;
+}
+
+/**
+ * Called by {@link ImageClassifier.forwardWithBiasTaps} with each biased layer's output `[N,h,w,c]`
+ * (after the bias, before any activation); returns the tensor the network continues with: the
+ * output itself, or something equal to it whose gradient the caller records (e.g. an identity with
+ * a custom gradient, or the output plus a zero probe).
+ */
+export type BiasTap = (layer: BiasLayer, output: Tensor4D) => Tensor4D;
+
+/**
  * An image classifier LICO can train and interpreters can explain (implemented by
  * `@lico/backbones`, including wrapped `tf.LayersModel`s).
  */
@@ -67,6 +92,15 @@ export interface ImageClassifier {
   forwardTo(images: Tensor4D, layer: string, options: ForwardOptions): Tensor4D;
   /** Runs the rest of the network from `layer`'s activation (as returned by `forwardTo`). */
   forwardFrom(activation: Tensor4D, layer: string, options: ForwardOptions): ClassifierOutput;
+  /**
+   * Optional capability (a v1 addition; models that cannot offer it leave it out): the inference-mode
+   * forward pass, equal to `forward(images, { training: false })`, with `tap` applied to the output of
+   * every layer that adds a per-channel bias to a 2-D feature map (each convolution with a bias,
+   * each batch norm), in the order the pass runs them. Interpreters that need the gradient at every
+   * such layer (FullGrad in `@lico/cam`) use it; the head's linear layer is not tapped. A layer
+   * whose output does not reach the logits in inference mode need not be tapped.
+   */
+  forwardWithBiasTaps?(images: Tensor4D, tap: BiasTap): ClassifierOutput;
   /** Variables the optimiser updates. */
   trainableVariables(): Variable[];
   /** State that is saved but not trained, e.g. batch-norm moving statistics. */

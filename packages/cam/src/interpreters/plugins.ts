@@ -3,6 +3,7 @@ import { SPECIFICATION_VERSION, UnknownNameError, type ImageClassifier, type Int
 import { ablationCam, type AblationCamOptions } from './ablation-cam';
 import { eigenCam, type EigenCamOptions } from './eigen-cam';
 import { eigenGradCam, type EigenGradCamOptions } from './eigen-grad-cam';
+import { fullGrad, type FullGradOptions } from './full-grad';
 import { gradCam, type GradCamOptions } from './grad-cam';
 import { gradCamElementWise, type GradCamElementWiseOptions } from './grad-cam-element-wise';
 import { gradCamPlusPlus, type GradCamPlusPlusOptions } from './grad-cam-plus-plus';
@@ -70,6 +71,10 @@ export function createEigenGradCam(options: EigenGradCamOptions = {}): Interpret
 export function createAblationCam(options: AblationCamOptions = {}): Interpreter<AblationCamOptions> {
   return plugin('ablationCam', ablationCam, options);
 }
+/** FullGrad as an {@link Interpreter} (needs the model's optional `forwardWithBiasTaps`). */
+export function createFullGrad(options: FullGradOptions = {}): Interpreter<FullGradOptions> {
+  return plugin('fullGrad', fullGrad, options);
+}
 /** Vanilla gradient saliency as an {@link Interpreter}. */
 export function createGradient(options: GradientOptions = {}): Interpreter<GradientOptions> {
   return plugin('gradient', gradient, options);
@@ -100,6 +105,7 @@ export interface InterpreterOptionsByName {
   gradCamElementWise: GradCamElementWiseOptions;
   eigenGradCam: EigenGradCamOptions;
   ablationCam: AblationCamOptions;
+  fullGrad: FullGradOptions;
   gradient: GradientOptions;
   integratedGradients: IntegratedGradientsOptions;
   smoothGrad: SmoothGradOptions;
@@ -122,6 +128,7 @@ export const interpreters: { readonly [K in InterpreterName]: (options?: Interpr
   gradCamElementWise: createGradCamElementWise,
   eigenGradCam: createEigenGradCam,
   ablationCam: createAblationCam,
+  fullGrad: createFullGrad,
   gradient: createGradient,
   integratedGradients: createIntegratedGradients,
   smoothGrad: createSmoothGrad,

@@ -3,7 +3,7 @@
  * from the package index).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOutput, ImageClassifier } from '@lico/core';
+import type { BiasTap, ClassifierOutput, ImageClassifier } from '@lico/core';
 
 function tidyOutput(fn: () => ClassifierOutput): ClassifierOutput {
   return tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as ClassifierOutput;
@@ -13,6 +13,8 @@ function tidyOutput(fn: () => ClassifierOutput): ClassifierOutput {
 export interface Stage {
   readonly name: string;
   apply(x: tf.Tensor4D): tf.Tensor4D;
+  /** The stage with `tap` on the outputs of its biased layers (`forwardWithBiasTaps`); default: `apply`, no layer tapped. */
+  applyWithTaps?(x: tf.Tensor4D, tap: BiasTap): tf.Tensor4D;
 }
 
 /** Builds an `ImageClassifier` from named stages and a head on the last stage's output. */
@@ -26,9 +28,12 @@ export function sequentialClassifier(options: {
 }): ImageClassifier & { forwardCalls: number } {
   const { stages, head } = options;
   const names = stages.map((s) => s.name);
-  const runFrom = (x: tf.Tensor4D, from: number, to: number): tf.Tensor4D => {
+  const runFrom = (x: tf.Tensor4D, from: number, to: number, tap?: BiasTap): tf.Tensor4D => {
     let y = x;
-    for (let i = from; i < to; i++) y = stages[i]!.apply(y);
+    for (let i = from; i < to; i++) {
+      const stage = stages[i]!;
+      y = tap && stage.applyWithTaps ? stage.applyWithTaps(y, tap) : stage.apply(y);
+    }
     return y;
   };
   const finish = (featureMap: tf.Tensor4D): ClassifierOutput => ({
@@ -53,6 +58,10 @@ export function sequentialClassifier(options: {
     forward(images: tf.Tensor4D): ClassifierOutput {
       model.forwardCalls++;
       return tidyOutput(() => finish(runFrom(images, 0, stages.length)));
+    },
+    forwardWithBiasTaps(images: tf.Tensor4D, tap: BiasTap): ClassifierOutput {
+      model.forwardCalls++;
+      return tidyOutput(() => finish(runFrom(images, 0, stages.length, tap)));
     },
     forwardTo(images: tf.Tensor4D, layer: string): tf.Tensor4D {
       return tf.tidy(() => runFrom(images, 0, index(layer) + 1));

@@ -26,6 +26,7 @@ export const INTERPRETER_NAMES = [
   'gradCamElementWise',
   'eigenGradCam',
   'ablationCam',
+  'fullGrad',
   'gradient',
   'integratedGradients',
   'smoothGrad',

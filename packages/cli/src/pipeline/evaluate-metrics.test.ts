@@ -16,9 +16,9 @@ describe('saliencyMetrics with --metrics', () => {
   it('records ROAD, sparseness and max-sensitivity per interpreter (the new interpreters included), leak-free; none without it', async () => {
     const model = createWideResNet({ preset: 'wrn-10-1', numClasses: 3, inputChannels: 1, inputSize: [8, 8], seed: 1 });
     const before = tf.memory().numTensors;
-    const r = await saliencyMetrics(model, dataset, { interpreters: ['gradCam', 'ablationCam', 'eigenGradCam'], count: n, stepSize: 16, seed: 0, io: null, metrics: [...METRIC_NAMES], sensitivitySamples: 2 });
+    const r = await saliencyMetrics(model, dataset, { interpreters: ['gradCam', 'ablationCam', 'eigenGradCam', 'fullGrad'], count: n, stepSize: 16, seed: 0, io: null, metrics: [...METRIC_NAMES], sensitivitySamples: 2 });
     expect(tf.memory().numTensors).toBe(before);
-    expect(Object.keys(r.metrics!)).toEqual(['gradCam', 'ablationCam', 'eigenGradCam']);
+    expect(Object.keys(r.metrics!)).toEqual(['gradCam', 'ablationCam', 'eigenGradCam', 'fullGrad']);
     for (const m of Object.values(r.metrics!)) {
       expect(m.numImages).toBe(n);
       expect(m.roadPercentiles).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
