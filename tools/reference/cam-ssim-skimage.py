@@ -5,8 +5,8 @@ scikit-image, called the way Quantus' `similarity_func.ssim` calls it:
   data_range = |max(concat(a, b)) - min(concat(a, b))|
   skimage.metrics.structural_similarity(im1=a, im2=b, win_size=None, data_range=data_range)
 
-(win_size None = skimage's default 7; an explicit win_size for one small case.) Quantus itself is
-not installable here (no PyPI), scikit-image is Debian's python3-skimage:
+(win_size None = skimage's default 7; an explicit win_size for one small case.) scikit-image is
+Debian's python3-skimage (Quantus' own metrics run from a checkout in cam-captum-quantus.py):
   /usr/bin/python3 tools/reference/cam-ssim-skimage.py
 Map pairs are made from numpy's seeded generator and stored in the output (float64).
 """

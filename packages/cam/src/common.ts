@@ -186,6 +186,17 @@ export function checkPositiveInteger(value: number | undefined, what: string): v
   if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw new ConfigError(`${what} must be a positive integer, got ${value}.`);
 }
 
+/**
+ * Checks given draws (SmoothGrad's `noise`, max-sensitivity's `perturbations`): a Float32Array of
+ * exactly `expected` finite values; `layout` names the expected product in the error.
+ */
+export function checkGivenDraws(values: unknown, expected: number, what: string, layout: string): void {
+  if (!(values instanceof Float32Array)) throw new ConfigError(`${what} must be a Float32Array, got ${typeof values}.`);
+  if (values.length !== expected) throw new ShapeError(`${what} must hold ${layout} = ${expected} values, got ${values.length}.`);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ConfigError(`${what} must be finite, got ${values[bad]} at index ${bad}.`);
+}
+
 /** Checks a probability option in [lo, hi] when given. */
 export function checkUnitInterval(value: number | undefined, what: string, openLow = false): void {
   if (value === undefined) return;

@@ -1,7 +1,8 @@
 /**
  * Closed forms for the input-space methods (vanilla gradient, Integrated Gradients, SmoothGrad,
  * Occlusion) on models whose gradients are known: a model linear in the pixels, `Σ x²` and `Σ tanh x`.
- * Captum and Quantus are not installable here, so these closed forms are the reference.
+ * Beside the parity with Captum itself (`captum-quantus-parity.test.ts`, on a ResNet-18), these closed forms
+ * pin the definitions down exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, UnknownNameError } from '@lico/core';

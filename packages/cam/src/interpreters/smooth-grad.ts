@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, type ImageClassifier } from '@lico/core';
-import { checkImages, checkPositiveInteger, resolveTargets } from '../common';
+import { checkGivenDraws, checkImages, checkPositiveInteger, resolveTargets } from '../common';
 import {
   checkChannelReduction,
   checkFiniteNumber,
@@ -25,10 +25,25 @@ export interface SmoothGradOptions extends InputAttributionOptions {
   readonly sigma?: number;
   /** Seed of the noise (default 0). Sample `s` gets the same standard-normal draw for every image. */
   readonly seed?: number;
+  /**
+   * The standard-normal draws `ε` to use instead of the seeded ones (`seed` is then unused):
+   * `samples·H·W·C` values, sample-major, each sample `[H,W,C]` (row-major), scaled by
+   * `sigma·(max(x) − min(x))` per image as the seeded draws are, the same for every image. For
+   * replaying another implementation's noise (the Captum parity test does).
+   */
+  readonly noise?: Float32Array;
   /** Noisy images per forward/backward pass (default 64); bounds memory. */
   readonly batchSize?: number;
   /** Channel reduction of the averaged `|∂y/∂x|` (default `'max'`, as {@link gradient}). */
   readonly channelReduction?: ChannelReduction;
+}
+
+/** `count` standard-normal draws from `createRng(seed)`. */
+function seededNoise(seed: number, count: number): Float32Array {
+  const rng = createRng(seed);
+  const noise = new Float32Array(count);
+  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+  return noise;
 }
 
 /**
@@ -37,7 +52,7 @@ export interface SmoothGradOptions extends InputAttributionOptions {
  * `x + σ·ε_s`, `ε_s ~ N(0, I)` for `s = 1…samples`, then the maximum over channels
  * (`channelReduction`), then per-image min–max. The noise comes from a seeded generator
  * (`seed`), the same draws for every image (so a batch gives the maps of its images one at a
- * time) and independent of `batchSize`. `layer` is ignored.
+ * time) and independent of `batchSize`; `noise` replaces the draws by given ones. `layer` is ignored.
  */
 export async function smoothGrad(model: ImageClassifier, images: tf.Tensor4D, options: SmoothGradOptions = {}): Promise<tf.Tensor3D> {
   checkImages(model, images);
@@ -47,16 +62,15 @@ export async function smoothGrad(model: ImageClassifier, images: tf.Tensor4D, op
   checkPositiveInteger(options.batchSize, 'batchSize');
   checkFiniteNumber(options.sigma, 'sigma');
   checkFiniteNumber(options.seed, 'seed');
-  if (options.sigma !== undefined && options.sigma < 0) throw new ConfigError(`sigma must be >= 0 (a fraction of the image's value range), got ${options.sigma}.`);
   const samples = options.samples ?? 50;
+  const [n, h, w, c] = images.shape;
+  if (options.noise !== undefined) checkGivenDraws(options.noise, samples * h * w * c, 'noise', `samples·H·W·C = ${samples}·${h}·${w}·${c}`);
+  if (options.sigma !== undefined && options.sigma < 0) throw new ConfigError(`sigma must be >= 0 (a fraction of the image's value range), got ${options.sigma}.`);
   const sigma = options.sigma ?? 0.15;
   const batchSize = options.batchSize ?? 64;
   const targets = await resolveTargets(model, images, options.targets);
-  const [n, h, w, c] = images.shape;
   const size = h * w * c;
-  const rng = createRng(options.seed ?? 0);
-  const noise = new Float32Array(samples * size);
-  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+  const noise = options.noise ?? seededNoise(options.seed ?? 0, samples * size);
   const stdevs = tf.tidy(() => tf.mul(tf.sub(tf.max(images, [1, 2, 3]), tf.min(images, [1, 2, 3])), sigma) as tf.Tensor1D);
   let sums: tf.Tensor4D = tf.zeros([n, h, w, c]);
   try {

@@ -9,7 +9,7 @@ import { maxSensitivity, uniformPerturbation } from './max-sensitivity';
 
 beforeAll(useCpuBackend);
 
-// Quantus is not installable here (no PyPI): these are closed forms of its definition,
+// Closed forms of Quantus' definition (the parity with Quantus itself: src/captum-quantus-parity.test.ts),
 // max_δ ‖e(x) − e(x+δ)‖₂ / ‖e(x)‖₂ with δ uniform in [−r, r] per input value.
 
 /** The draws maxSensitivity documents: one forked stream per (image, sample), image by image. */

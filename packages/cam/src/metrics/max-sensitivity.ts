@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, createRng, formatShape, ShapeError, type ImageClassifier, type Interpreter, type InterpreterOptions, type Rng } from '@lico/core';
-import { checkImages, checkPositiveInteger, resolveTargets } from '../common';
+import { checkGivenDraws, checkImages, checkPositiveInteger, resolveTargets } from '../common';
 import { asExplainFunction, type ExplainFunction } from './cascading-randomization';
 
 /** Options of {@link maxSensitivity}. */
@@ -14,6 +14,13 @@ export interface MaxSensitivityOptions {
   readonly radius?: number;
   /** Seed of the perturbations (default 0). */
   readonly seed?: number;
+  /**
+   * The perturbations `δ` to use instead of the seeded uniform draws (`radius` and `seed` are then
+   * unused): `N·samples·H·W·C` values, image-major, then sample, each `[H,W,C]` (row-major), added
+   * to the images as given. For replaying another implementation's perturbations (the Quantus
+   * parity test does).
+   */
+  readonly perturbations?: Float32Array;
   /** Target class per image, the same for the perturbed copies (default: the predicted class). */
   readonly targets?: readonly number[];
   /** Layer to explain, passed to the interpreter. */
@@ -60,6 +67,7 @@ function norm(values: ArrayLike<number>, offset: number, size: number, minus?: A
  * allowed to change). **Lower is better.** A zero map gives `∞` (or NaN), as in Quantus. The
  * perturbed images go to the interpreter `batchSize` at a time across images and samples, so the
  * interpreter must explain each image independently of its batch (this package's all do).
+ * `perturbations` replaces the seeded draws by given ones.
  */
 export async function maxSensitivity(
   model: ImageClassifier,
@@ -79,6 +87,8 @@ export async function maxSensitivity(
   const layer = options.layer === undefined ? {} : { layer: options.layer };
   const [n, h, w, c] = images.shape;
   const size = h * w * c;
+  const given = options.perturbations;
+  if (given !== undefined) checkGivenDraws(given, n * samples * size, 'perturbations', `N·samples·H·W·C = ${n}·${samples}·${h}·${w}·${c}`);
   const explained = async (batch: tf.Tensor4D, batchTargets: number[]): Promise<Float32Array> => {
     const call: InterpreterOptions = { targets: batchTargets, ...layer };
     const maps = await explain(model, batch, call);
@@ -105,7 +115,7 @@ export async function maxSensitivity(
     for (let j = 0; j < m; j++) {
       const i = Math.floor((start + j) / samples);
       imageOf.push(i);
-      const delta = uniformPerturbation(rngs[start + j]!, size, radius);
+      const delta = given ? given.subarray((start + j) * size, (start + j + 1) * size) : uniformPerturbation(rngs[start + j]!, size, radius);
       for (let p = 0; p < size; p++) data[j * size + p] = x[i * size + p]! + delta[p]!;
     }
     const batch = tf.tensor4d(data, [m, h, w, c]);

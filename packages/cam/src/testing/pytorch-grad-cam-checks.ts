@@ -6,8 +6,8 @@
  * `__golden__/pytorch-grad-cam.json`, and one check per golden map.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createResNet, torchStateDictShapes, type BackboneClassifier } from '@lico/backbones';
-import type { ImageClassifier } from '@lico/core';
+import { createResNet, loadTorchWeights, torchStateDictShapes, type BackboneClassifier } from '@lico/backbones';
+import { encodeSafetensors, type ImageClassifier } from '@lico/core';
 import { checkClose, checkNoLeaks, readValues, toleranceFor, type NamedCheck } from '@lico/testing/checks';
 import { formulaInputNHWC, formulaStateDict, type FormulaTensor } from '@lico/testing/torch-weights';
 import { ablationCam } from '../interpreters/ablation-cam';
@@ -39,6 +39,16 @@ export function createParityResNet(): BackboneClassifier {
 /** The formula state dict of `model` (PyTorch keys and layout), for `writeSafetensors` / `encodeSafetensors`. */
 export function parityStateDict(model: BackboneClassifier): Record<string, FormulaTensor> {
   return formulaStateDict(torchStateDictShapes(model));
+}
+
+/**
+ * The parity model with its formula weights, imported through `loadTorchWeights` from in-memory
+ * `.safetensors` bytes (`encodeSafetensors`, no file). The caller disposes it.
+ */
+export async function loadParityResNet(): Promise<BackboneClassifier> {
+  const resnet = createParityResNet();
+  await loadTorchWeights(resnet, encodeSafetensors(parityStateDict(resnet)));
+  return resnet;
 }
 
 /** The golden's input, NHWC. */
