@@ -36,7 +36,8 @@ beforeAll(() => {
 });
 
 describe('lico study', () => {
-  it('unsharded = two shard processes merged; interrupted + resumed = uninterrupted; the report renders', async () => {
+  // Five `lico study` processes (three at once): ~40 s on a quiet machine, over 120 s on a loaded one.
+  it('unsharded = two shard processes merged; interrupted + resumed = uninterrupted; the report renders', { timeout: 600_000 }, async () => {
     const whole = join(root, 'whole');
     const [a, s1, s2] = await Promise.all([
       lico(['study', '--study', file, '--out', whole, ...COMMON]),
