@@ -16,7 +16,9 @@ mkdirSync(assets, { recursive: true });
 export const TRAIN_ARGS = ['train', '--dataset', 'fashion-mnist', '--backbone', 'wrn-10-1', '--mode', 'baseline', '--labels', '2000', '--epochs', '4', '--eval-size', '1000', '--seed', '0', '--backend', 'wasm', '--threads', '1', '--quiet'];
 
 if (!existsSync(`${assets}/model/model.json`)) {
-  const run = `${assets}/.train-run`;
+  // A run directory of this process's own: two preparations at once (a build and a test) must not
+  // share one; the last to finish replaces the model with an identical one (same seed).
+  const run = `${assets}/.train-run-${process.pid}`;
   rmSync(run, { recursive: true, force: true });
   const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
   console.log(`training the page's classifier: lico ${TRAIN_ARGS.join(' ')}`);
