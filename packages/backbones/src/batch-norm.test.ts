@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { batchNormTraining } from './batch-norm';
+import { batchNormActInference, batchNormTraining } from './batch-norm';
 
 beforeAll(useCpuBackend);
 
@@ -77,5 +77,72 @@ describe('batchNormTraining', () => {
     const m = tf.moments(x, [0, 1, 2]);
     expectClose(mean, m.mean, { atol: 1e-6 });
     expectClose(variance, m.variance, { atol: 1e-6, rtol: 1e-5 });
+  });
+});
+
+describe('batchNormActInference', () => {
+  const mean0 = (): tf.Tensor1D => tf.tensor1d([0.4, -1.1, 0, 2.5]);
+  const var0 = (): tf.Tensor1D => tf.tensor1d([0.8, 2.0, 0.05, 1.3]);
+  const eps = 1e-3;
+  /** The stock ops: `act(batchNorm(x))` with running statistics. */
+  const reference = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, slope?: number): tf.Tensor4D => {
+    const y = tf.batchNorm4d(x, m, v, b, g, eps);
+    return slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
+  };
+  /** The folded form the backbones use: scale = γ/√(σ²+ε), shift = β − μ·γ/√(σ²+ε). */
+  const ours = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, slope?: number, hook?: (y: tf.Tensor4D) => tf.Tensor4D): tf.Tensor4D => {
+    return tf.tidy(() => {
+      const sd = tf.sqrt(tf.add(v, eps));
+      return batchNormActInference(x, tf.div(g, sd) as tf.Tensor1D, tf.sub(b, tf.div(tf.mul(m, g), sd)) as tf.Tensor1D, slope, hook);
+    });
+  };
+
+  test('equals the stock batch norm + activation outside and inside a gradient tape, with and without a hook', () => {
+    for (const slope of [undefined, 0, 0.1]) {
+      const ref = reference(x0(), gamma0(), beta0(), mean0(), var0(), slope);
+      expectClose(ours(x0(), gamma0(), beta0(), mean0(), var0(), slope), ref, { atol: 1e-5, rtol: 1e-5 });
+      expectClose(ours(x0(), gamma0(), beta0(), mean0(), var0(), slope, (y) => y), ref, { atol: 1e-5, rtol: 1e-5 });
+      const taped = tf.valueAndGrad((xi: tf.Tensor) => tf.sum(ours(xi as tf.Tensor4D, gamma0(), beta0(), mean0(), var0(), slope)))(x0());
+      expect(taped.value.dataSync()[0]).toBeCloseTo(tf.sum(ref).dataSync()[0]!, 4);
+    }
+  });
+
+  test('the hook sees the output before the activation and the network continues with its result', () => {
+    let seen: number[] = [];
+    const y = ours(x0(), gamma0(), beta0(), mean0(), var0(), 0, (pre) => {
+      seen = Array.from(pre.dataSync());
+      return tf.neg(pre);
+    });
+    expectClose(seen, reference(x0(), gamma0(), beta0(), mean0(), var0()), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(y, tf.relu(tf.neg(reference(x0(), gamma0(), beta0(), mean0(), var0()))), { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  test('hand-written backward equals autodiff of the stock ops (x, gamma, beta, mean, variance)', () => {
+    const w = weights();
+    for (const slope of [undefined, 0.1]) {
+      const loss = (f: typeof reference) => (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, mi: tf.Tensor, vi: tf.Tensor) =>
+        tf.sum(tf.mul(tf.square(f(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, mi as tf.Tensor1D, vi as tf.Tensor1D, slope)), w));
+      const args = [x0(), gamma0(), beta0(), mean0(), var0()];
+      const got = tf.grads(loss(ours))(args);
+      const ref = tf.grads(loss(reference))(args);
+      for (let i = 0; i < 5; i++) expectClose(got[i]!, ref[i]!, { atol: 5e-5, rtol: 2e-4 });
+    }
+  });
+
+  test('finite differences agree with the input gradient', () => {
+    const w = weights();
+    const f = (x: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.square(ours(x as tf.Tensor4D, gamma0(), beta0(), mean0(), var0(), 0.1)), w));
+    expect(gradientCheck(f, x0(), { h: 1e-2, maxChecks: 30 })).toBeLessThan(2e-2);
+  });
+
+  test('leaks nothing (forward, input gradient); mismatched channels and a bad slope are clear errors', async () => {
+    const x = x0();
+    const args = [gamma0(), beta0(), mean0(), var0()] as const;
+    await expectNoLeaks(() => {
+      ours(x, ...args, 0.1).dispose();
+      tf.tidy(() => tf.grad((xi: tf.Tensor) => tf.sum(ours(xi as tf.Tensor4D, ...args, 0.1)))(x)).dispose();
+    });
+    expect(() => batchNormActInference(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, 0)).toThrow(/4 channels \(shape \[3,2,3,4\]\) but scale is \[3\]/);
+    expect(() => batchNormActInference(x, tf.ones([4]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, -1)).toThrow(/slope must be a finite number >= 0/);
   });
 });

@@ -65,6 +65,62 @@ export function batchNormTraining(
   return op(x, gamma, beta) as tf.Tensor4D;
 }
 
+/** Whether a gradient tape is recording now (inside `tf.grad`, `tf.variableGrads`, …). */
+function recordingGradients(): boolean {
+  return tf.engine().state.gradientDepth > 0;
+}
+
+/**
+ * `x·scale + shift` per channel with a hand-written backward pass: `dx = dy·scale` as one 1×1
+ * depthwise pass, `dscale = Σ dy·x`, `dshift = Σ dy` (the stock gradient of `tf.batchNorm` tiles
+ * its parameters to the input's full shape first, which on wasm cost more than all the
+ * convolutions of an input gradient).
+ */
+function channelAffineWithGrad(x: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Tensor1D): tf.Tensor4D {
+  const op = tf.customGrad(((xIn: tf.Tensor, sc: tf.Tensor, sh: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xIn, sc]);
+    return {
+      value: channelAffine(xIn, sc, sh),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, scs] = saved as [tf.Tensor, tf.Tensor];
+        return [channelAffine(dy, scs), tf.sum(tf.mul(dy, xs), [0, 1, 2]), tf.sum(dy, [0, 1, 2])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, scale, shift) as tf.Tensor4D;
+}
+
+/**
+ * Inference-mode batch norm with its running statistics folded into a per-channel affine map,
+ * `act(x·scale + shift)` with `scale = γ/√(σ²+ε)` and `shift = β − μ·scale`, then LeakyReLU with
+ * `slope` (0: ReLU; `undefined`: none). Outside a gradient tape the map is one 1×1 depthwise pass
+ * (with the ReLU fused in); under a tape it has a hand-written backward (no full-size `Tile`), so
+ * an input gradient costs about one extra pass per layer.
+ * `preActivation`, when given, sees (and may replace) the output before the activation.
+ */
+export function batchNormActInference(
+  x: tf.Tensor4D,
+  scale: tf.Tensor1D,
+  shift: tf.Tensor1D,
+  slope: number | undefined,
+  preActivation?: (y: tf.Tensor4D) => tf.Tensor4D,
+): tf.Tensor4D {
+  if (slope !== undefined && !(Number.isFinite(slope) && slope >= 0)) throw new Error(`batchNormActInference: slope must be a finite number >= 0 (or undefined), got ${slope}`);
+  const c = x.shape[3];
+  if (scale.shape[0] !== c || shift.shape[0] !== c) throw new Error(`batchNormActInference: x has ${c} channels (shape [${x.shape.join(',')}]) but scale is [${scale.shape.join(',')}] and shift [${shift.shape.join(',')}]`);
+  return tf.tidy(() => {
+    const fuse = !preActivation && !recordingGradients();
+    if (fuse && (slope === undefined || slope === 0)) {
+      return tf.fused.depthwiseConv2d({ x, filter: tf.reshape(scale, [1, 1, c, 1]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: shift, activation: slope === 0 ? 'relu' : 'linear' });
+    }
+    // A fused LeakyReLU runs outside XNNPACK on wasm, 2–3× slower than the map and a LeakyReLU apart.
+    const affine = fuse ? channelAffine(x, scale, shift) : channelAffineWithGrad(x, scale, shift);
+    const y = preActivation ? preActivation(affine) : affine;
+    if (slope === undefined) return y;
+    return slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
+  });
+}
+
 /** Whether the active backend has the fused batch norm + activation kernel (lico's wasm kernels register it). */
 export function fusedBatchNormAvailable(): boolean {
   return tf.getKernel(BATCH_NORM_ACT, tf.getBackend()) !== undefined && tf.getKernel(BATCH_NORM_ACT_GRAD, tf.getBackend()) !== undefined;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
-import { batchNormActTraining } from './batch-norm';
+import { batchNormActInference, batchNormActTraining } from './batch-norm';
 
 /** How a variable is laid out relative to its PyTorch twin (for import). */
 export type TorchLayout = 'conv' | 'linear' | 'plain';
@@ -169,35 +169,46 @@ export function withBiasTap<T>(store: ParamStore, tap: BiasTap, f: () => T): T {
   }
 }
 
-function tapOutput(y: tf.Tensor4D, layer: Conv | BatchNorm, kind: 'conv' | 'batch-norm', bias: () => tf.Tensor1D): tf.Tensor4D {
+/** The active tap's hook for `layer`'s output, or undefined when no tap covers that layer. */
+function tapFor(layer: Conv | BatchNorm, kind: 'conv' | 'batch-norm', bias: () => tf.Tensor1D): ((y: tf.Tensor4D) => tf.Tensor4D) | undefined {
   const active = activeTap;
-  if (active === null || !active.store.layers.has(layer)) return y;
-  return active.tap({ name: layer.name, kind, bias: bias() }, y);
+  if (active === null || !active.store.layers.has(layer)) return undefined;
+  return (y) => active.tap({ name: layer.name, kind, bias: bias() }, y);
 }
 
-/** Applies a convolution with PyTorch's symmetric zero padding. */
-export function applyConv(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
+/**
+ * Applies a convolution with PyTorch's symmetric zero padding. With a bias: one fused pass, except
+ * in inference mode under a gradient tape (input gradients of saliency methods), where it is a
+ * plain convolution plus the bias, whose gradients the tape computes only where they are needed
+ * (the fused op's backward always computes the filter gradient too, a full pass per layer).
+ */
+export function applyConv(x: tf.Tensor4D, c: Conv, training: boolean): tf.Tensor4D {
   const bias = c.bias;
-  if (bias) return tapOutput(tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias }), c, 'conv', () => tf.clone(bias) as tf.Tensor1D);
-  return tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad);
+  if (!bias) return tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad);
+  const y = !training && tf.engine().state.gradientDepth > 0
+    ? (tf.add(tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad), bias) as tf.Tensor4D)
+    : tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias });
+  const tap = tapFor(c, 'conv', () => tf.clone(bias) as tf.Tensor1D);
+  return tap ? tap(y) : y;
 }
 
 /**
  * Applies batch norm, then LeakyReLU with `slope` when given (0: ReLU). Training: batch statistics
  * (custom backward; the backend's fused kernel where it has one, see `batchNormActTraining`) and a
  * moving-average update of the running statistics, with the unbiased variance as PyTorch does.
- * Inference: running statistics; the output before the activation goes through the active
- * {@link withBiasTap} tap, with the effective bias `β − μ·γ/√(σ²+ε)`.
+ * Inference: the running statistics folded into a per-channel affine map (`batchNormActInference`);
+ * the output before the activation goes through the active {@link withBiasTap} tap, with the
+ * effective bias `β − μ·γ/√(σ²+ε)`.
  */
 export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean, slope?: number): tf.Tensor4D {
   if (training) {
     return batchNormActTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, slope, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
   }
   return tf.tidy(() => {
-    const normalized = tf.batchNorm4d(x, bn.movingMean as tf.Tensor1D, bn.movingVar as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, bn.epsilon);
-    const y = tapOutput(normalized, bn, 'batch-norm', () => batchNormEffectiveBias(bn));
-    if (slope === undefined) return y;
-    return slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
+    // PyTorch's CPU kernel folds the same way, in this order: α = γ·(1/√(σ²+ε)), out = x·α + (β − μ·α).
+    const scale = tf.mul(bn.gamma, tf.reciprocal(tf.sqrt(tf.add(bn.movingVar, bn.epsilon)))) as tf.Tensor1D;
+    const shift = tf.sub(bn.beta, tf.mul(bn.movingMean, scale)) as tf.Tensor1D;
+    return batchNormActInference(x, scale, shift, slope, tapFor(bn, 'batch-norm', () => batchNormEffectiveBias(bn)));
   });
 }
 

@@ -70,12 +70,12 @@ export function createPreActResNet(options: PreActResNetOptions): BackboneClassi
   const linear = store.linear('linear', 512, options.numClasses, 'torch-default');
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     const out = applyBatchNorm(x, b.bn1, training, 0);
-    const shortcut = b.shortcut ? applyConv(out, b.shortcut) : x;
-    const y = applyConv(applyBatchNorm(applyConv(out, b.conv1), b.bn2, training, 0), b.conv2);
+    const shortcut = b.shortcut ? applyConv(out, b.shortcut, training) : x;
+    const y = applyConv(applyBatchNorm(applyConv(out, b.conv1, training), b.bn2, training, 0), b.conv2, training);
     return tf.add(y, shortcut) as tf.Tensor4D;
   };
   const stageList: Stage[] = [
-    { name: 'conv1', channels: 64, apply: (x) => applyConv(x, conv1) },
+    { name: 'conv1', channels: 64, apply: (x, training) => applyConv(x, conv1, training) },
     ...stages.map((blocks, s) => ({
       name: `layer${s + 1}`,
       channels: 64 * 2 ** s,

@@ -106,9 +106,9 @@ export function createResNet(options: ResNetOptions): BackboneClassifier {
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     let out = x;
     b.convs.forEach((c, i) => {
-      out = applyBatchNorm(applyConv(out, c), b.bns[i]!, training, i < b.convs.length - 1 ? 0 : undefined);
+      out = applyBatchNorm(applyConv(out, c, training), b.bns[i]!, training, i < b.convs.length - 1 ? 0 : undefined);
     });
-    const identity = b.downsample ? applyBatchNorm(applyConv(x, b.downsample.conv), b.downsample.bn, training) : x;
+    const identity = b.downsample ? applyBatchNorm(applyConv(x, b.downsample.conv, training), b.downsample.bn, training) : x;
     return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
   };
   const stageList: Stage[] = [
@@ -116,7 +116,7 @@ export function createResNet(options: ResNetOptions): BackboneClassifier {
       name: 'stem',
       channels: 64,
       apply: (x, training) => {
-        const y = applyBatchNorm(applyConv(x, conv1), bn1, training, 0);
+        const y = applyBatchNorm(applyConv(x, conv1, training), bn1, training, 0);
         return stem === 'imagenet' ? tf.maxPool(y, 3, 2, 1) : y;
       },
     },

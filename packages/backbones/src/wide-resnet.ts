@@ -115,13 +115,13 @@ export function createWideResNet(options: WideResNetOptions): BackboneClassifier
     } else {
       out = applyBatchNorm(x, b.bn1, training, SLOPE);
     }
-    out = applyBatchNorm(applyConv(out, b.conv1), b.bn2, training, SLOPE);
+    out = applyBatchNorm(applyConv(out, b.conv1, training), b.bn2, training, SLOPE);
     if (training && dropout > 0) out = tf.dropout(out, dropout, undefined, dropoutRng.seed32()) as tf.Tensor4D;
-    out = applyConv(out, b.conv2);
-    return tf.add(b.shortcut ? applyConv(input, b.shortcut) : input, out) as tf.Tensor4D;
+    out = applyConv(out, b.conv2, training);
+    return tf.add(b.shortcut ? applyConv(input, b.shortcut, training) : input, out) as tf.Tensor4D;
   };
   const stages: Stage[] = [
-    { name: 'conv1', channels: channels[0], apply: (x) => applyConv(x, conv1) },
+    { name: 'conv1', channels: channels[0], apply: (x, training) => applyConv(x, conv1, training) },
     ...groups.map((blocks, g) => ({
       name: `block${g + 1}`,
       channels: channels[g + 1]!,

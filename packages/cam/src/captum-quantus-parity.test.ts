@@ -54,11 +54,17 @@ const q = golden.quantus_localisation;
  * |ours − Captum|, absolute (the deltas are ~1e-4 here, the score differences 2.6e-4 and 1.2e-2).
  */
 const CAPTUM_TOLERANCE = {
-  gradient: { map: 1e-4, raw: 1e-4 }, // measured 6.8e-7, 5.1e-7
-  integratedGradients: { map: 1e-4, raw: 1e-4 }, // measured gauss-legendre 2.0e-7, 3.4e-7; riemann-right 2.2e-5, 2.4e-5
+  gradient: { map: 1e-4, raw: 1e-4 }, // measured 5.0e-7, 4.7e-7
+  integratedGradients: { map: 1e-4, raw: 1e-4 }, // measured 1.7e-7, 3.4e-7
+  // Riemann-right evaluates the gradient at α = 1/50, where one activation of image 0 sits on a
+  // ReLU kink within float32 rounding: which side it falls on depends on the batch norm's rounding
+  // (lico folds the running statistics into one multiply-add per element, as PyTorch's CPU kernel
+  // does, but without its FMA). Measured per α: at α = 1/50 image 0's Σ x·∂y/∂x moves by 8.3e-5,
+  // at the other 49 α by ≤ 2.3e-8; so the delta moves by 8.3e-5 / 50 = 1.7e-6 and the map by 9.5e-5.
+  integratedGradientsRiemannRight: { map: 2e-4, raw: 2e-4 }, // measured 9.5e-5, 9.6e-5
   occlusion: { map: 1e-4, raw: 1e-4 }, // measured 1.5e-5, 1.3e-5
   smoothGrad: { map: 1e-4, raw: 1e-4 }, // measured 5.2e-7, 5.1e-7
-  convergenceDelta: 1e-6, // measured 6.2e-8 (gauss-legendre), 6.0e-8 (riemann-right)
+  convergenceDelta: { integratedGradients: 1e-6, integratedGradientsRiemannRight: 5e-6 }, // measured 5.9e-8, 1.7e-6
 };
 
 /**
@@ -131,11 +137,11 @@ describe(`parity with Captum ${golden.versions.captum} (${golden.versions.captum
       const summed = reduceChannels(attributions, 'sum');
       const d = await compare(key, finishAttributionMap(summed, 'absolute', true), summed);
       attributions.dispose();
-      expect(d.map).toBeLessThan(CAPTUM_TOLERANCE.integratedGradients.map);
-      expect(d.raw).toBeLessThan(CAPTUM_TOLERANCE.integratedGradients.raw);
+      expect(d.map).toBeLessThan(CAPTUM_TOLERANCE[key].map);
+      expect(d.raw).toBeLessThan(CAPTUM_TOLERANCE[key].raw);
       const deltas = golden.ig.convergence_delta[key]!;
       const worst = Math.max(...completeness.errors.map((e, i) => Math.abs(e - deltas[i]!)));
-      expect(worst).toBeLessThan(CAPTUM_TOLERANCE.convergenceDelta);
+      expect(worst).toBeLessThan(CAPTUM_TOLERANCE.convergenceDelta[key]);
     });
   }
 
