@@ -85,7 +85,7 @@ describe('batchNormActInference', () => {
   const var0 = (): tf.Tensor1D => tf.tensor1d([0.8, 2.0, 0.05, 1.3]);
   const eps = 1e-3;
   /** The stock ops: `act(batchNorm(x))` with running statistics. */
-  const reference = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, slope?: number): tf.Tensor4D => {
+  const stockInference = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, slope?: number): tf.Tensor4D => {
     const y = tf.batchNorm4d(x, m, v, b, g, eps);
     return slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
   };
@@ -99,7 +99,7 @@ describe('batchNormActInference', () => {
 
   test('equals the stock batch norm + activation outside and inside a gradient tape, with and without a hook', () => {
     for (const slope of [undefined, 0, 0.1]) {
-      const ref = reference(x0(), gamma0(), beta0(), mean0(), var0(), slope);
+      const ref = stockInference(x0(), gamma0(), beta0(), mean0(), var0(), slope);
       expectClose(ours(x0(), gamma0(), beta0(), mean0(), var0(), slope), ref, { atol: 1e-5, rtol: 1e-5 });
       expectClose(ours(x0(), gamma0(), beta0(), mean0(), var0(), slope, (y) => y), ref, { atol: 1e-5, rtol: 1e-5 });
       const taped = tf.valueAndGrad((xi: tf.Tensor) => tf.sum(ours(xi as tf.Tensor4D, gamma0(), beta0(), mean0(), var0(), slope)))(x0());
@@ -113,18 +113,18 @@ describe('batchNormActInference', () => {
       seen = Array.from(pre.dataSync());
       return tf.neg(pre);
     });
-    expectClose(seen, reference(x0(), gamma0(), beta0(), mean0(), var0()), { atol: 1e-5, rtol: 1e-5 });
-    expectClose(y, tf.relu(tf.neg(reference(x0(), gamma0(), beta0(), mean0(), var0()))), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(seen, stockInference(x0(), gamma0(), beta0(), mean0(), var0()), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(y, tf.relu(tf.neg(stockInference(x0(), gamma0(), beta0(), mean0(), var0()))), { atol: 1e-5, rtol: 1e-5 });
   });
 
   test('hand-written backward equals autodiff of the stock ops (x, gamma, beta, mean, variance)', () => {
     const w = weights();
     for (const slope of [undefined, 0.1]) {
-      const loss = (f: typeof reference) => (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, mi: tf.Tensor, vi: tf.Tensor) =>
+      const loss = (f: typeof stockInference) => (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, mi: tf.Tensor, vi: tf.Tensor) =>
         tf.sum(tf.mul(tf.square(f(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, mi as tf.Tensor1D, vi as tf.Tensor1D, slope)), w));
       const args = [x0(), gamma0(), beta0(), mean0(), var0()];
       const got = tf.grads(loss(ours))(args);
-      const ref = tf.grads(loss(reference))(args);
+      const ref = tf.grads(loss(stockInference))(args);
       for (let i = 0; i < 5; i++) expectClose(got[i]!, ref[i]!, { atol: 5e-5, rtol: 2e-4 });
     }
   });

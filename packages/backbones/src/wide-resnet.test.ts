@@ -134,7 +134,7 @@ describe('createWideResNet', () => {
   test('inference mode under a tape (saliency): input gradients match finite differences; weight gradients still reach every variable used', () => {
     const m = createWideResNet({ preset: 'wrn-10-1', numClasses: 3, inputChannels: 1, seed: 5 });
     // Non-trivial running statistics, so that the folded batch norms differ from identity maps.
-    for (let i = 0; i < 3; i++) tf.tidy(() => m.forward(input(4, 8, 1, 10 + i), { training: true }));
+    for (let i = 0; i < 3; i++) tf.tidy(() => m.forward(input(4, 8, 1, 10 + i), { training: true }).logits);
     const w = tf.tensor2d([[1, -2, 0.5], [0.3, 1, -1]]);
     const f = (xi: tf.Tensor): tf.Scalar => tf.sum(tf.mul(m.forward(xi as tf.Tensor4D, { training: false }).logits, w));
     // h = 3e-3: measured 0.022 (1e-2 crosses LeakyReLU kinks here: 0.07, as with the stock batch norm).
