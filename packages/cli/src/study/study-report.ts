@@ -42,7 +42,10 @@ export function svgForestPlot(metric: MetricInfo, rows: readonly { arm: string; 
     `<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(`${metric.label} (${metric.better} is better)`)}</text>`,
     `<line x1="${sx(0).toFixed(1)}" y1="${margin.top - 4}" x2="${sx(0).toFixed(1)}" y2="${height - margin.bottom + 4}" stroke="#999" stroke-dasharray="4 3"/>`,
   ];
-  for (const t of [lo + pad, 0, hi - pad]) {
+  // Axis labels at the data's ends and at 0; an end label closer than 36 px to the 0 label is left
+  // out (it would print over it).
+  const ticks = [lo + pad, 0, hi - pad].filter((t) => t === 0 || Math.abs(sx(t) - sx(0)) >= 36);
+  for (const t of ticks) {
     parts.push(`<text x="${sx(t).toFixed(1)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="10">${escapeHtml(t.toPrecision(2))}</text>`);
   }
   parts.push(`<text x="${margin.left + pw / 2}" y="${height - 4}" text-anchor="middle" font-size="11">arm − baseline (paired, 95 % CI)</text>`);
