@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@lico/core';
+import { ConfigError, ShapeError } from '@lico/core';
 import { expectClose, expectNoLeaks, gradientCheck, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { batchNormActInference, batchNormTraining } from './batch-norm';
@@ -142,6 +142,8 @@ describe('batchNormActInference', () => {
       ours(x, ...args, 0.1).dispose();
       tf.tidy(() => tf.grad((xi: tf.Tensor) => tf.sum(ours(xi as tf.Tensor4D, ...args, 0.1)))(x)).dispose();
     });
+    expect(() => batchNormActInference(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, 0)).toThrow(ShapeError);
+    expect(() => batchNormActInference(x, tf.ones([4]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, -1)).toThrow(ConfigError);
     expect(() => batchNormActInference(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, 0)).toThrow(/4 channels \(shape \[3,2,3,4\]\) but scale is \[3\]/);
     expect(() => batchNormActInference(x, tf.ones([4]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, -1)).toThrow(/slope must be a finite number >= 0/);
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD } from '@lico/core';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, ConfigError, ShapeError } from '@lico/core';
 
 /** Batch statistics a training-mode batch norm computed, handed to {@link batchNormTraining}'s `onStats`. */
 export interface BatchStats {
@@ -94,8 +94,9 @@ function channelAffineWithGrad(x: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Ten
  * Inference-mode batch norm with its running statistics folded into a per-channel affine map,
  * `act(x·scale + shift)` with `scale = γ/√(σ²+ε)` and `shift = β − μ·scale`, then LeakyReLU with
  * `slope` (0: ReLU; `undefined`: none). Outside a gradient tape the map is one 1×1 depthwise pass
- * (with the ReLU fused in); under a tape it has a hand-written backward (no full-size `Tile`), so
- * an input gradient costs about one extra pass per layer.
+ * (with the ReLU fused in); under a tape it has a hand-written backward of four full-size passes
+ * (`dx`, and the sums for `scale` and `shift`, computed even when only `dx` is asked for) and no
+ * full-size `Tile`. Bad `slope`: `ConfigError`; shapes that do not fit: `ShapeError`.
  * `preActivation`, when given, sees (and may replace) the output before the activation.
  */
 export function batchNormActInference(
@@ -105,9 +106,9 @@ export function batchNormActInference(
   slope: number | undefined,
   preActivation?: (y: tf.Tensor4D) => tf.Tensor4D,
 ): tf.Tensor4D {
-  if (slope !== undefined && !(Number.isFinite(slope) && slope >= 0)) throw new Error(`batchNormActInference: slope must be a finite number >= 0 (or undefined), got ${slope}`);
+  if (slope !== undefined && !(Number.isFinite(slope) && slope >= 0)) throw new ConfigError(`batchNormActInference: slope must be a finite number >= 0 (or undefined), got ${slope}`);
   const c = x.shape[3];
-  if (scale.shape[0] !== c || shift.shape[0] !== c) throw new Error(`batchNormActInference: x has ${c} channels (shape [${x.shape.join(',')}]) but scale is [${scale.shape.join(',')}] and shift [${shift.shape.join(',')}]`);
+  if (x.rank !== 4 || scale.rank !== 1 || shift.rank !== 1 || scale.shape[0] !== c || shift.shape[0] !== c) throw new ShapeError(`batchNormActInference: x has ${c} channels (shape [${x.shape.join(',')}]) but scale is [${scale.shape.join(',')}] and shift [${shift.shape.join(',')}]`);
   return tf.tidy(() => {
     const fuse = !preActivation && !recordingGradients();
     if (fuse && (slope === undefined || slope === 0)) {
