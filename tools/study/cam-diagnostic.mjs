@@ -11,9 +11,14 @@ import * as datasets from '@lico/datasets';
 import { loadVariables } from '@lico/core';
 import { createWideResNet } from '@lico/backbones';
 import * as cam from '@lico/cam';
+import { existsSync } from 'node:fs';
 const dir = process.argv[2];
 const N = Number(process.argv[3] ?? 500);
 const seed = Number(process.argv[4] ?? 0); // only initialises the variables the weights replace
+if (!dir || !existsSync(`${dir}/model/model.json`) || !Number.isInteger(N) || N < 1 || N > 2000 || !Number.isInteger(seed)) {
+  console.error('usage: node tools/study/cam-diagnostic.mjs <run dir with model/model.json> [images 1..2000, default 500] [seed]');
+  process.exit(2);
+}
 await useBackend('wasm', { threads: 1, log: false });
 const source = await datasets.fashionMnist({ split: 'test' });
 const ds = datasets.createLocalisationBenchmark({ source, count: 2000, seed: 2, canvasSize: 32 });
@@ -27,21 +32,23 @@ const HW = 32 * 32;
 for (const name of ['gradCam', 'gradCamPlusPlus']) {
   const s = await cam.createInterpreter(name).explain(model, batch.images, { targets: labels });
   const m = tf.tensor3d(masks, [N, 32, 32]);
-  const pg = await cam.pointingGame(s, m); // a hit when any maximal location lies in the mask, as the study counts
+  // The study's own metrics: a hit when any maximal location lies in the mask; the map's share in it.
+  const pg = await cam.pointingGame(s, m);
+  const en = await cam.energyInMask(s, m);
   m.dispose();
   const d = await s.data(); s.dispose();
-  let zero = 0, constant = 0, hits = 0, maskShare = 0, energy = 0, border = 0;
+  let zero = 0, constant = 0, hits = 0, maskShare = 0, border = 0;
   for (let n = 0; n < N; n++) {
-    let mx = -Infinity, mn = Infinity, tot = 0, inM = 0, area = 0, bord = 0;
+    let mx = -Infinity, mn = Infinity, tot = 0, area = 0, bord = 0;
     for (let p = 0; p < HW; p++) {
-      const v = d[n * HW + p]; tot += v; if (masks[n * HW + p] > 0.5) { inM += v; area++; }
+      const v = d[n * HW + p]; tot += v; if (masks[n * HW + p] > 0) area++;
       const y = Math.floor(p / 32), x = p % 32; if (y < 4 || y >= 28 || x < 4 || x >= 28) bord += v;
       if (v > mx) mx = v; if (v < mn) mn = v;
     }
     if (mx === 0) zero++; if (mx - mn < 1e-6) constant++;
     if (pg.hits[n]) hits++;
-    maskShare += area / HW; energy += tot > 0 ? inM / tot : 0; border += tot > 0 ? bord / tot : 0;
+    maskShare += area / HW; border += tot > 0 ? bord / tot : 0;
   }
-  console.log(JSON.stringify({ dir, name, N, allZeroMaps: zero, constantMaps: constant, pointing: hits / N, meanMaskArea: +(maskShare / N).toFixed(3), energyInMask: +(energy / N).toFixed(3), massInOuter4pxBorder: +(border / N).toFixed(3) }));
+  console.log(JSON.stringify({ dir, name, N, allZeroMaps: zero, constantMaps: constant, pointing: hits / N, meanMaskArea: +(maskShare / N).toFixed(3), energyInMask: +(en.energy.reduce((a, b) => a + b, 0) / N).toFixed(3), massInOuter4pxBorder: +(border / N).toFixed(3) }));
 }
 tf.dispose([batch.images, batch.labels]); model.dispose();
