@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmThreadsStarted, wasmKernelBuild } from '@lico/backends';
+import { useBackend, wasmThreadsStarted, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { createInMemoryDataset, fashionMnist, CIFAR10_NORMALIZATION } from '@lico/datasets';
 import { benchArgs } from './lib/args.mjs';
 
@@ -150,6 +150,7 @@ const result = {
   load: os.loadavg().map((l) => Math.round(l * 10) / 10),
   machine: machine(),
   wasmKernels: wasmKernelBuild(),
+  wasmConv: wasmConvAlgorithm(),
   referenceEnv: torchvision?.env ?? null,
 };
 console.log(JSON.stringify(result));

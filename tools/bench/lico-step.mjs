@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBaselineObjective, createLicoObjective, createTrainer } from '@lico/core';
-import { useBackend, wasmKernelBuild } from '@lico/backends';
+import { useBackend, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createWideResNet } from '@lico/backbones';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createMappingNet, createPromptLearner, createTemperature } from '@lico/text';
@@ -146,6 +146,7 @@ const result = {
   referenceEnv: ref?.env ?? null,
   machine: machine(),
   wasmKernels: wasmKernelBuild(),
+  wasmConv: wasmConvAlgorithm(),
   oursStepCpuSeconds: cpuTimes.lico,
   oursBaselineStepCpuSeconds: cpuTimes.baseline,
   oursTextPassCpuSeconds: cpuTimes.text ?? null,

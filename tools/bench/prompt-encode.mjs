@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmKernelBuild } from '@lico/backends';
+import { useBackend, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createPromptLearner } from '@lico/text';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -120,5 +120,6 @@ const out = {
   ...(torch ? { torchNaivePerClassMs: (1000 * median(torch.seconds)) / torch.classes, torchVersion: torch.torch, referenceEnv: torch.env } : {}),
   machine: machine(),
   wasmKernels: wasmKernelBuild(),
+  wasmConv: wasmConvAlgorithm(),
 };
 console.log(JSON.stringify(out));

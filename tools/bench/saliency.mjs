@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmThreadsStarted, wasmKernelBuild } from '@lico/backends';
+import { useBackend, wasmThreadsStarted, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { createWideResNet } from '@lico/backbones';
 import { createInterpreter, insertionDeletion, maxSensitivity, predictedClasses, road, sparseness } from '@lico/cam';
 import { benchArgs } from './lib/args.mjs';
@@ -177,6 +177,7 @@ console.log(
     loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
     machine: machine(),
     wasmKernels: wasmKernelBuild(),
+    wasmConv: wasmConvAlgorithm(),
     referenceEnv: reference?.env ?? null,
   }),
 );

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { useBackend, wasmThreadsStarted, WASM_TRAINING_KERNELS, wasmKernelBuild } from '@lico/backends';
+import { useBackend, wasmThreadsStarted, WASM_TRAINING_KERNELS, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createStandInWrn } from './lib/train-step-wrn.mjs';
 import { benchArgs } from './lib/args.mjs';
@@ -173,6 +173,7 @@ const result = {
   loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
   machine: machine(),
   wasmKernels: wasmKernelBuild(),
+  wasmConv: wasmConvAlgorithm(),
   referenceEnv: reference?.env ?? null,
 };
 console.log(JSON.stringify(result));

@@ -550,3 +550,318 @@ EXPORT void bn_grad_apply(const float* dy, const float* y, const float* x, float
     }
   }
 }
+
+// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016): each 2×2 output tile of one output channel is
+//   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+// with d_c the 4×4 input patch of channel c under the tile and g_c the 3×3 filter of (c, o):
+// 16 multiply-adds per tile and channel pair instead of 36. The work per block of tiles:
+//   1. input transform: V[e][t][c] = (Bᵀ d B)[e] (e < 16 the position in the 4×4 tile),
+//   2. 16 matrix products M[e][t][o] = Σ_c V[e][t][c] · U[e][c][o] (the transformed filter U,
+//      packed as conv_forward_filter packs one tap: output-channel groups of 8, then 4),
+//   3. output transform of M, + bias, relu, stored into y.
+// Each output element is computed by one thread in a fixed order, so the result does not depend
+// on the thread count or on how tiles are blocked. The input gradient of a stride-1 3×3 conv is the
+// same computation on dy with the spatially flipped, in/out-swapped filter and padding 2 − pad.
+// The filter gradient uses the adjoints: dU[e][c][o] = Σ_t V[e][t][c] · (A dY_t Aᵀ)[e][o] over the
+// tiles (summed in fixed groups, as filter_grad_groups), then dg = Gᵀ dU G.
+//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
+// Scratch: the caller gives each chunk of work units its own slot (slot = begin / chunk). The 16
+// planes of a block (one per e) lie wino_plane floats apart: a block of tiles times the channels,
+// plus one cache line, so that the 16 loads or stores of one tile do not all fall in the same
+// cache set (a plane of a power-of-two size would put them 4 KiB apart).
+
+// Floats from one plane of V, M or Z to the next: tb tiles of n (padded) channels and 16 floats.
+INLINE int wino_plane(int tb, int n) { return tb * n + 16; }
+
+// The first `lanes` (1..4) floats at p, zeros in the other lanes (never reads past them).
+INLINE v128_t load_lanes(const float* p, int lanes) {
+  if (lanes >= 4) return wasm_v128_load(p);
+  v128_t v = wasm_f32x4_splat(0.0f);
+  v = wasm_f32x4_replace_lane(v, 0, p[0]);
+  if (lanes > 1) v = wasm_f32x4_replace_lane(v, 1, p[1]);
+  if (lanes > 2) v = wasm_f32x4_replace_lane(v, 2, p[2]);
+  return v;
+}
+
+// Stores the first `lanes` (1..4) lanes of v at p.
+INLINE void store_lanes(float* p, v128_t v, int lanes) {
+  if (lanes >= 4) { wasm_v128_store(p, v); return; }
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (lanes > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (lanes > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+/** Floats of a transformed filter: 16 * cin * (cout rounded up to 4). */
+EXPORT int wino_filter_size(int cin, int cout) { return 16 * regroup(0, 0, 1, cin, cout, 0); }
+
+/**
+ * U = G g Gᵀ for every (input, output) channel pair of w ([3, 3, c, co]), computed in float64 and
+ * rounded once: U + e*cin*copad holds tap e packed as conv_forward_filter packs a tap (zeros past
+ * cout). flip = 0: the conv itself (cin = c, cout = co); flip = 1: the conv giving its input
+ * gradient, g'[i][j] of (o, c) = w[2 − i][2 − j][c][o] (cin = co, cout = c).
+ */
+EXPORT void wino_filter(const float* w, float* u, int c, int co, int flip) {
+  int cin = flip ? co : c, cout = flip ? c : co;
+  int copad = (cout + 3) / 4 * 4, n8 = cout / 8 * 8;
+  for (int k = 0; k < cin; k++) {
+    for (int m = 0; m < copad; m++) {
+      double g[3][3];
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+          g[i][j] = m >= cout ? 0.0 : flip ? w[(((2 - i) * 3 + (2 - j)) * c + m) * co + k] : w[((i * 3 + j) * c + k) * co + m];
+      // t = G g (4×3), then t Gᵀ (4×4).
+      double t[4][3];
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = g[0][j];
+        t[1][j] = 0.5 * (g[0][j] + g[1][j] + g[2][j]);
+        t[2][j] = 0.5 * (g[0][j] - g[1][j] + g[2][j]);
+        t[3][j] = g[2][j];
+      }
+      int g0 = m < n8 ? m / 8 * 8 : n8 + (m - n8) / 4 * 4, gw = m < n8 ? 8 : 4;
+      for (int r = 0; r < 4; r++) {
+        double v[4] = {t[r][0], 0.5 * (t[r][0] + t[r][1] + t[r][2]), 0.5 * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
+        for (int s = 0; s < 4; s++) u[(r * 4 + s) * cin * copad + cin * g0 + k * gw + (m - g0)] = (float)v[s];
+      }
+    }
+  }
+}
+
+// The input transform of tiles [t0, t1) (tile t = (n, a, b): output rows 2a, 2a+1, columns 2b,
+// 2b+1) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch (lanes past c: zero).
+static void wino_input(const float* x, float* v, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1) {
+  int cpad = (c + 3) / 4 * 4, tw = (wo + 1) / 2, tpi = (ho + 1) / 2 * tw, pv = wino_plane(tb, cpad);
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int t = t0; t < t1; t++) {
+    int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+    int y0 = 2 * a - top, x0 = 2 * b - left;
+    float* vt = v + (t - t0) * cpad;
+    int ok[4];
+    for (int s = 0; s < 4; s++) ok[s] = x0 + s >= 0 && x0 + s < w;
+    for (int ch = 0; ch < cpad; ch += 4) {
+      int lanes = c - ch < 4 ? c - ch : 4;
+      v128_t u[4][4];
+      for (int r = 0; r < 4; r++) {
+        int yy = y0 + r;
+        v128_t d0 = zero, d1 = zero, d2 = zero, d3 = zero;
+        if (yy >= 0 && yy < h) {
+          const float* row = x + ((long long)(n * h + yy) * w + x0) * c + ch;
+          if (ok[0]) d0 = load_lanes(row, lanes);
+          if (ok[1]) d1 = load_lanes(row + c, lanes);
+          if (ok[2]) d2 = load_lanes(row + 2 * c, lanes);
+          if (ok[3]) d3 = load_lanes(row + 3 * c, lanes);
+        }
+        u[r][0] = wasm_f32x4_sub(d0, d2);
+        u[r][1] = wasm_f32x4_add(d1, d2);
+        u[r][2] = wasm_f32x4_sub(d2, d1);
+        u[r][3] = wasm_f32x4_sub(d1, d3);
+      }
+      for (int s = 0; s < 4; s++) {
+        wasm_v128_store(vt + (0 * 4 + s) * pv + ch, wasm_f32x4_sub(u[0][s], u[2][s]));
+        wasm_v128_store(vt + (1 * 4 + s) * pv + ch, wasm_f32x4_add(u[1][s], u[2][s]));
+        wasm_v128_store(vt + (2 * 4 + s) * pv + ch, wasm_f32x4_sub(u[2][s], u[1][s]));
+        wasm_v128_store(vt + (3 * 4 + s) * pv + ch, wasm_f32x4_sub(u[1][s], u[3][s]));
+      }
+    }
+  }
+}
+
+/** Floats of one scratch slot of wino_forward / wino_filter_grad_groups for blocks of tb tiles. */
+EXPORT int wino_slot_size(int c, int co, int tb) { return 16 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)); }
+
+/**
+ * Blocks [block_begin, block_end) of tb tiles of the stride-1 3×3 conv y ([nb, ho, wo, co]) of x
+ * ([nb, h, w, c]) with the transformed filter u (wino_filter), padding top/left, + bias (0: none),
+ * then max(0, ·) if relu. Scratch slot block_begin / chunk of `scratch` (wino_slot_size floats each).
+ */
+EXPORT void wino_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
+                         int top, int left, int tb, int block_begin, int block_end, int chunk, const float* bias, int relu) {
+  int cpad = (c + 3) / 4 * 4, copad = (co + 3) / 4 * 4;
+  int tw = (wo + 1) / 2, tpi = (ho + 1) / 2 * tw, tiles = nb * tpi;
+  int pv = wino_plane(tb, cpad), pm = wino_plane(tb, copad);
+  float* v = scratch + (long long)(block_begin / chunk) * wino_slot_size(c, co, tb);
+  float* mm = v + 16 * pv;
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int blk = block_begin; blk < block_end; blk++) {
+    int t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, nt = t1 - t0;
+    wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
+    // M[e] = V[e] · U[e], 4 tiles × 8 (or 4) output channels at a time.
+    for (int e = 0; e < 16; e++) {
+      const float* ve = v + e * pv;
+      const float* ue = u + e * c * copad;
+      float* me = mm + e * pm;
+      for (int o0 = 0; o0 < copad;) {
+        int gw = co - o0 >= 8 ? 8 : 4;
+        for (int q = 0; q < nt; q += 4) {
+          int kn = nt - q < 4 ? nt - q : 4;
+          v128_t acc[4][2];
+          for (int k = 0; k < 4; k++) acc[k][0] = acc[k][1] = zero;
+          if (gw == 8) gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 8);
+          else gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 4);
+          store_tile(acc, me + q * copad + o0, copad, kn, gw);
+        }
+        o0 += gw;
+      }
+    }
+    // Y = Aᵀ M A per tile and group of 4 output channels.
+    for (int t = t0; t < t1; t++) {
+      int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+      int p0 = 2 * a, q0 = 2 * b;
+      int rows = ho - p0 < 2 ? 1 : 2, cols = wo - q0 < 2 ? 1 : 2;
+      const float* mt = mm + (t - t0) * copad;
+      for (int o = 0; o < co; o += 4) {
+        int lanes = co - o < 4 ? co - o : 4;
+        v128_t p[2][4];
+        for (int s = 0; s < 4; s++) {
+          v128_t m0 = wasm_v128_load(mt + (0 * 4 + s) * pm + o), m1 = wasm_v128_load(mt + (1 * 4 + s) * pm + o);
+          v128_t m2 = wasm_v128_load(mt + (2 * 4 + s) * pm + o), m3 = wasm_v128_load(mt + (3 * 4 + s) * pm + o);
+          p[0][s] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+          p[1][s] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
+        }
+        v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+        for (int r = 0; r < rows; r++) {
+          v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), bv);
+          v128_t y1 = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), bv);
+          if (relu) { y0 = wasm_f32x4_max(y0, zero); y1 = wasm_f32x4_max(y1, zero); }
+          float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+          store_lanes(out, y0, lanes);
+          if (cols > 1) store_lanes(out + co, y1, lanes);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The filter-gradient sums dU (16 × c × copad, [e][ch][o]) of tile groups [group_begin, group_end)
+ * of `groups` (group g: tiles [g*T/groups, (g+1)*T/groups)) into partials + g*16*c*copad, in
+ * blocks of tb tiles, scratch slot g of `scratch`.
+ */
+EXPORT void wino_filter_grad_groups(const float* x, const float* dy, float* partials, float* scratch, int nb, int h, int w, int c, int ho,
+                                    int wo, int co, int top, int left, int tb, int group_begin, int group_end, int groups) {
+  int cpad = (c + 3) / 4 * 4, copad = (co + 3) / 4 * 4;
+  int tw = (wo + 1) / 2, tpi = (ho + 1) / 2 * tw, tiles = nb * tpi;
+  int og = o_tiles(copad);
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int g = group_begin; g < group_end; g++) {
+    int g0 = (int)((long long)g * tiles / groups), g1 = (int)((long long)(g + 1) * tiles / groups);
+    float* du = partials + (long long)g * 16 * c * copad;
+    int pv = wino_plane(tb, cpad), pz = wino_plane(tb, copad);
+    float* v = scratch + (long long)g * wino_slot_size(c, co, tb);
+    float* z = v + 16 * pv;
+    for (int k = 0; k < 16 * c * copad; k += 4) wasm_v128_store(du + k, zero);
+    for (int t0 = g0; t0 < g1; t0 += tb) {
+      int t1 = t0 + tb < g1 ? t0 + tb : g1;
+      wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
+      // Z = A dY Aᵀ per tile and group of 4 output channels (dy outside [ho, wo): 0; lanes past co: 0).
+      for (int t = t0; t < t1; t++) {
+        int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+        int p0 = 2 * a, q0 = 2 * b;
+        int rows = ho - p0 < 2 ? 1 : 2, cols = wo - q0 < 2 ? 1 : 2;
+        float* zt = z + (t - t0) * copad;
+        for (int o = 0; o < copad; o += 4) {
+          int lanes = co - o < 4 ? co - o : 4;
+          v128_t wq[2][4];
+          for (int r = 0; r < 2; r++) {
+            v128_t d0 = zero, d1 = zero;
+            if (r < rows) {
+              const float* dp = dy + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+              d0 = load_lanes(dp, lanes);
+              if (cols > 1) d1 = load_lanes(dp + co, lanes);
+            }
+            wq[r][0] = d0;
+            wq[r][1] = wasm_f32x4_add(d0, d1);
+            wq[r][2] = wasm_f32x4_sub(d0, d1);
+            wq[r][3] = wasm_f32x4_neg(d1);
+          }
+          for (int s = 0; s < 4; s++) {
+            wasm_v128_store(zt + (0 * 4 + s) * pz + o, wq[0][s]);
+            wasm_v128_store(zt + (1 * 4 + s) * pz + o, wasm_f32x4_add(wq[0][s], wq[1][s]));
+            wasm_v128_store(zt + (2 * 4 + s) * pz + o, wasm_f32x4_sub(wq[0][s], wq[1][s]));
+            wasm_v128_store(zt + (3 * 4 + s) * pz + o, wasm_f32x4_neg(wq[1][s]));
+          }
+        }
+      }
+      // dU[e] += V[e]ᵀ · Z[e]: 4 input × 8 (or 4) output channels in registers over the block's tiles.
+      int nt = t1 - t0;
+      for (int e = 0; e < 16; e++) {
+        const float* ve = v + e * pv;
+        const float* ze = z + e * pz;
+        float* de = du + e * c * copad;
+        for (int ot = 0; ot < og; ot++) {
+          int o0, ow;
+          o_tile(ot, copad, &o0, &ow);
+          for (int c0 = 0; c0 < c; c0 += 4) {
+            int ct = c - c0 < 4 ? c - c0 : 4;
+            float* d = de + c0 * copad + o0;
+#define WINO_DU(CT, OW)                                                                        \
+  {                                                                                            \
+    v128_t a0[4], a1[4];                                                                       \
+    for (int k = 0; k < CT; k++) {                                                             \
+      a0[k] = wasm_v128_load(d + k * copad);                                                   \
+      if (OW == 8) a1[k] = wasm_v128_load(d + k * copad + 4);                                  \
+    }                                                                                          \
+    const float* vp = ve + c0;                                                                 \
+    const float* zp = ze + o0;                                                                 \
+    for (int t = 0; t < nt; t++, vp += cpad, zp += copad) {                                    \
+      v128_t z0 = wasm_v128_load(zp), z1 = OW == 8 ? wasm_v128_load(zp + 4) : z0;              \
+      for (int k = 0; k < CT; k++) {                                                           \
+        v128_t xv = wasm_v128_load32_splat(vp + k);                                            \
+        a0[k] = MADD(a0[k], xv, z0);                                                           \
+        if (OW == 8) a1[k] = MADD(a1[k], xv, z1);                                              \
+      }                                                                                        \
+    }                                                                                          \
+    for (int k = 0; k < CT; k++) {                                                             \
+      wasm_v128_store(d + k * copad, a0[k]);                                                   \
+      if (OW == 8) wasm_v128_store(d + k * copad + 4, a1[k]);                                  \
+    }                                                                                          \
+  }
+            if (ow == 8) {
+              switch (ct) {
+                case 4: WINO_DU(4, 8) break;
+                case 3: WINO_DU(3, 8) break;
+                case 2: WINO_DU(2, 8) break;
+                default: WINO_DU(1, 8) break;
+              }
+            } else {
+              switch (ct) {
+                case 4: WINO_DU(4, 4) break;
+                case 3: WINO_DU(3, 4) break;
+                case 2: WINO_DU(2, 4) break;
+                default: WINO_DU(1, 4) break;
+              }
+            }
+#undef WINO_DU
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dw ([3, 3, c, co]) = Gᵀ dU G for input channels [c_begin, c_end), dU as wino_filter_grad_groups writes it. */
+EXPORT void wino_filter_grad_out(const float* du, float* dw, int c, int co, int c_begin, int c_end) {
+  int copad = (co + 3) / 4 * 4;
+  v128_t half = wasm_f32x4_splat(0.5f);
+  for (int ch = c_begin; ch < c_end; ch++) {
+    for (int o = 0; o < co; o += 4) {
+      int lanes = co - o < 4 ? co - o : 4;
+      v128_t q[4][3];
+      for (int r = 0; r < 4; r++) {
+        const float* dr = du + ((r * 4) * c + ch) * copad + o;
+        v128_t u0 = wasm_v128_load(dr), u1 = wasm_v128_load(dr + c * copad);
+        v128_t u2 = wasm_v128_load(dr + 2 * c * copad), u3 = wasm_v128_load(dr + 3 * c * copad);
+        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(u1, u2));
+        q[r][0] = wasm_f32x4_add(u0, s12);
+        q[r][1] = wasm_f32x4_mul(half, wasm_f32x4_sub(u1, u2));
+        q[r][2] = wasm_f32x4_add(s12, u3);
+      }
+      for (int j = 0; j < 3; j++) {
+        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(q[1][j], q[2][j]));
+        store_lanes(dw + ((0 * 3 + j) * c + ch) * co + o, wasm_f32x4_add(q[0][j], s12), lanes);
+        store_lanes(dw + ((1 * 3 + j) * c + ch) * co + o, wasm_f32x4_mul(half, wasm_f32x4_sub(q[1][j], q[2][j])), lanes);
+        store_lanes(dw + ((2 * 3 + j) * c + ch) * co + o, wasm_f32x4_add(s12, q[3][j]), lanes);
+      }
+    }
+  }
+}

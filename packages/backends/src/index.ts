@@ -11,7 +11,7 @@ export {
 } from './use-backend';
 export { registerWasmTrainingKernels, wasmTrainingKernelsRegistered, WASM_TRAINING_KERNELS, type WasmTrainingKernel } from './wasm/register-wasm-training-kernels';
 export { startThreadedWasm, wasmThreadsStarted } from './wasm/wasm-threads';
-export { wasmKernelThreads } from './wasm/conv-grad-kernels';
+export { wasmKernelThreads, selectWasmConvAlgorithm, wasmConvAlgorithm, WASM_CONV_ALGORITHMS, type WasmConvAlgorithm } from './wasm/conv-grad-kernels';
 export {
   WASM_KERNEL_OPTIONS,
   relaxedSimdSupported,

@@ -109,4 +109,26 @@ describe('useBackend wasm options', () => {
       else process.env.LICO_WASM_THREADS = saved;
     }
   });
+
+  it("the conv option picks how stride-1 3×3 convs run and the choice says which; a bad LICO_WASM_CONV fails before any work", async () => {
+    const { selectWasmConvAlgorithm } = await import('./wasm/conv-grad-kernels');
+    try {
+      expect((await useBackend('wasm', { log: false, conv: 'direct' })).wasmConv).toBe('direct');
+      expect((await useBackend('wasm', { log: false, conv: 'winograd' })).wasmConv).toBe('winograd');
+      await expect(useBackend('wasm', { log: false, conv: 'fft' as 'direct' })).rejects.toThrow(/Unknown wasm conv algorithm 'fft'/);
+      selectWasmConvAlgorithm(undefined);
+      const saved = process.env.LICO_WASM_CONV;
+      process.env.LICO_WASM_CONV = 'gemm';
+      try {
+        await expect(useBackend('wasm', { log: false })).rejects.toThrow(/LICO_WASM_CONV value 'gemm'/);
+      } finally {
+        if (saved === undefined) delete process.env.LICO_WASM_CONV;
+        else process.env.LICO_WASM_CONV = saved;
+      }
+      expect((await useBackend('wasm', { log: false })).wasmConv).toBe('winograd');
+      expect((await useBackend('cpu', { log: false })).wasmConv).toBeUndefined();
+    } finally {
+      selectWasmConvAlgorithm(undefined);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, MissingPeerError, UnknownNameError } from '@lico/core';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 import { startThreadedWasm } from './wasm/wasm-threads';
-import { wasmKernelWorkersReady } from './wasm/conv-grad-kernels';
+import { selectWasmConvAlgorithm, wasmConvAlgorithm, wasmKernelWorkersReady, type WasmConvAlgorithm } from './wasm/conv-grad-kernels';
 import { resolveWasmKernels, selectWasmKernelBuild, type WasmKernelBuild, type WasmKernelsOption } from './wasm/kernel-build';
 import { IN_BROWSER, importModule } from '#node-builtins';
 
@@ -25,6 +25,8 @@ export interface BackendChoice {
   readonly message: string;
   /** When the backend is wasm with lico's training kernels: the build they run (see the `kernels` option). */
   readonly wasmKernels?: WasmKernelBuild;
+  /** When the backend is wasm with lico's training kernels: how stride-1 3×3 convolutions run (see the `conv` option). */
+  readonly wasmConv?: WasmConvAlgorithm;
 }
 
 /** Loads a module by name; tests pass a fake one. */
@@ -62,6 +64,13 @@ export interface UseBackendOptions {
    * same numbers on every CPU (relaxed SIMD rounds once where the CPU has FMA, twice elsewhere).
    */
   readonly kernels?: WasmKernelsOption;
+  /**
+   * How lico's wasm kernels compute stride-1 3×3 convolutions (forward and both gradients) with at
+   * least 16 channels each way: `'winograd'` (default; else `LICO_WASM_CONV`): Winograd F(2×2, 3×3),
+   * 2.25× fewer multiply-adds, within float32 rounding of the direct sums; `'direct'`: the direct
+   * sums of earlier releases, bit for bit. Either gives the same numbers for any thread count.
+   */
+  readonly conv?: WasmConvAlgorithm;
 }
 
 /** The wasm thread count from the option or `LICO_WASM_THREADS` (default 1). */
@@ -162,7 +171,7 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
   let kernels: WasmKernelBuild | undefined; // set when the wasm backend gets lico's kernels
   const say = (choice: BackendChoice): BackendChoice => {
     if (log) (typeof log === 'function' ? log : (line: string) => console.error(line))(choice.message);
-    return choice.backend === 'wasm' && kernels ? { ...choice, wasmKernels: kernels } : choice;
+    return choice.backend === 'wasm' && kernels ? { ...choice, wasmKernels: kernels, wasmConv: wasmConvAlgorithm() } : choice;
   };
   const wasm = async (): Promise<boolean> => {
     const loaded = await tryImport(importer, '@tensorflow/tfjs-backend-wasm');
@@ -172,6 +181,8 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
     const build = (options.trainingKernels ?? true) ? resolveWasmKernels(options.kernels) : undefined;
     if (threads > 1) await startThreadedWasm(threads);
     if (build) {
+      if (options.conv !== undefined) selectWasmConvAlgorithm(options.conv);
+      else wasmConvAlgorithm(); // an invalid LICO_WASM_CONV fails here, before any work
       selectWasmKernelBuild(build);
       registerWasmTrainingKernels();
       kernels = build;

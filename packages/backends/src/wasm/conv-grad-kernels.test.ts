@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRng } from '@lico/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng, UnknownNameError } from '@lico/core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
-import { convGradRunner, type ConvGeometry } from './conv-grad-kernels';
+import { convGradRunner, selectWasmConvAlgorithm, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
 import { selectWasmKernelBuild, wasmKernelBuild } from './kernel-build';
 import { KERNEL_BUILDS } from './test-parity';
 
@@ -222,5 +222,78 @@ describe('the relaxed-SIMD build (fused multiply-adds)', () => {
     const fma = /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf-8'));
     if (fma) expect(differing).toBeGreaterThan(0);
     else expect(differing).toBe(0);
+  });
+});
+
+describe.each(KERNEL_BUILDS)('Winograd F(2×2, 3×3) for stride-1 3×3 convs (forward, input and filter gradients), %s build', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+  afterEach(() => selectWasmConvAlgorithm(undefined));
+
+  // Partial tiles (odd output sizes), channel counts that are not multiples of 4 or 8 (the
+  // transformed filter's groups of 8, then 4), 'same', 'valid', asymmetric pads, pads beyond the
+  // kernel (rows no tap reaches), one-pixel-wide outputs, and blocks of tiles that cross images.
+  const cases: { name: string; g: ConvGeometry; shift?: number }[] = [
+    { name: 'c 16, co 16, 7×9 same (partial tiles)', g: geometry(2, 7, 9, 16, 16, 3, 3, 1, 1, [1, 1, 1, 1]) },
+    { name: 'c 17, co 21, 6×5 valid', g: geometry(3, 6, 5, 17, 21, 3, 3, 1, 1, [0, 0, 0, 0]), shift: 1 },
+    { name: 'c 24, co 19, pads 0/2 2/0', g: geometry(2, 5, 6, 24, 19, 3, 3, 1, 1, [0, 2, 2, 0]), shift: 3 },
+    { name: 'c 20, co 36, pads 3/0 1/3 (beyond the kernel)', g: geometry(1, 4, 5, 20, 36, 3, 3, 1, 1, [3, 0, 1, 3]), shift: 2 },
+    { name: 'c 16, co 32, 1×2 same', g: geometry(5, 1, 2, 16, 32, 3, 3, 1, 1, [1, 1, 1, 1]) },
+    { name: 'c 64, co 40, 8×8 same, batch 9 (many blocks)', g: geometry(9, 8, 8, 64, 40, 3, 3, 1, 1, [1, 1, 1, 1]) },
+  ];
+
+  it.each(cases)('matches the definition (float64) to 1e-5 and differs from the direct sums only by rounding: $name', ({ g, shift }) => {
+    expect(winogradApplies(g)).toBe(true);
+    const { x, dy, w, bias } = arrays(g, 21);
+    const wino = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+    selectWasmConvAlgorithm('direct');
+    expect(winogradApplies(g)).toBe(false);
+    const direct = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+    const expected = reference(x, dy, w, g, bias);
+    let differing = 0;
+    for (const key of ['dw', 'dx', 'y'] as const) {
+      expect(wino[key].every(Number.isFinite)).toBe(true);
+      expect(relativeError(wino[key], expected[key])).toBeLessThan(1e-5);
+      expect(relativeError(direct[key], expected[key])).toBeLessThan(1e-5);
+      for (let k = 0; k < wino[key].length; k++) if (wino[key][k] !== direct[key][k]) differing++;
+    }
+    expect(differing).toBeGreaterThan(0); // the Winograd kernels ran
+    for (let k = 0; k < wino.y.length; k++) if (expected.y[k] === 0) expect(wino.y[k]).toBe(0); // relu: +0
+  });
+
+  it('a closed form: all-ones x and filter, 3×3 same on 3×3: y = bias + c·(taps inside), dw = c·… (counts of overlaps)', () => {
+    const g = geometry(1, 3, 3, 16, 16, 3, 3, 1, 1, [1, 1, 1, 1]);
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    const { dw, dx, y } = runOn(new WebAssembly.Memory({ initial: 4 }), 1, ones(9 * 16), ones(9 * 16), ones(9 * 16 * 16), g, new Float32Array(16).fill(0.5));
+    const inside = [4, 6, 4, 6, 9, 6, 4, 6, 4]; // taps of a 3×3 window inside a 3×3 image, per output pixel
+    for (let p = 0; p < 9; p++) for (let o = 0; o < 16; o++) expect(y[p * 16 + o]).toBe(0.5 + 16 * inside[p]!);
+    // dx: each input pixel is reached by as many output pixels as there are taps inside: the same counts, times co.
+    for (let p = 0; p < 9; p++) for (let c = 0; c < 16; c++) expect(dx[p * 16 + c]).toBe(16 * inside[p]!);
+    // dw[i][j]: output pixels whose tap (i, j) lies inside: (3 − |i − 1|)·(3 − |j − 1|).
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 256; k++) expect(dw[(i * 3 + j) * 256 + k]).toBe((3 - Math.abs(i - 1)) * (3 - Math.abs(j - 1)));
+  });
+
+  it('the algorithm is chosen by name: unknown names throw and list the valid ones; LICO_WASM_CONV sets the default', () => {
+    expect(WASM_CONV_ALGORITHMS).toEqual(['winograd', 'direct']);
+    expect(wasmConvAlgorithm()).toBe('winograd');
+    expect(() => selectWasmConvAlgorithm('fft' as WasmConvAlgorithm)).toThrow(UnknownNameError);
+    expect(() => selectWasmConvAlgorithm('fft' as WasmConvAlgorithm)).toThrow(/'winograd', 'direct'/);
+    const saved = process.env.LICO_WASM_CONV;
+    try {
+      process.env.LICO_WASM_CONV = 'direct';
+      expect(wasmConvAlgorithm()).toBe('direct');
+      selectWasmConvAlgorithm('winograd');
+      expect(wasmConvAlgorithm()).toBe('winograd'); // a selection wins over the environment
+      selectWasmConvAlgorithm(undefined);
+      process.env.LICO_WASM_CONV = 'gemm';
+      expect(() => wasmConvAlgorithm()).toThrow(/LICO_WASM_CONV value 'gemm'/);
+    } finally {
+      if (saved === undefined) delete process.env.LICO_WASM_CONV;
+      else process.env.LICO_WASM_CONV = saved;
+    }
+    // Where it does not apply: other kernels, strides, or fewer than 16 channels either way.
+    expect(winogradApplies(geometry(1, 8, 8, 16, 16, 3, 3, 2, 2, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradApplies(geometry(1, 8, 8, 16, 16, 5, 5, 1, 1, [2, 2, 2, 2]))).toBe(false);
+    expect(winogradApplies(geometry(1, 8, 8, 3, 16, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradApplies(geometry(1, 8, 8, 16, 8, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
   });
 });

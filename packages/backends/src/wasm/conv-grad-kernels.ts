@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CAN_BLOCK, startWorker } from '#node-builtins';
 import { CONV_GRAD_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_RELAXED_WASM_BASE64, CONV_GRAD_SHARED_WASM_BASE64, CONV_GRAD_WASM_BASE64 } from '../generated/conv-grad-wasm';
+import { UnknownNameError } from '@lico/core';
 import { wasmKernelBuild, type WasmKernelBuild } from './kernel-build';
 import { heapMemory, type HeapMemory } from './heap-view';
 import { wasmThreadsStarted } from './wasm-threads';
@@ -22,6 +23,12 @@ interface ConvGradExports {
   bn_grad_stats(...args: number[]): void;
   bn_apply(...args: number[]): void;
   bn_grad_apply(...args: number[]): void;
+  wino_filter_size(cin: number, cout: number): number;
+  wino_filter(w: number, u: number, c: number, co: number, flip: number): void;
+  wino_slot_size(c: number, co: number, tb: number): number;
+  wino_forward(...args: number[]): void;
+  wino_filter_grad_groups(...args: number[]): void;
+  wino_filter_grad_out(...args: number[]): void;
 }
 
 /** Sizes of a batched product `c[t] = op(a[t]) · op(b[t])` (a batch of 1 broadcasts). */
@@ -107,7 +114,20 @@ const NEXT = 9; // the next unit of work not yet taken (threads take chunks with
 const CHUNK = 10; // units per chunk
 const ARGS = 11; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
-const JOB_FUNCTIONS = ['filter_grad_groups', 'input_grad', 'conv_forward', 'matmul', 'sum_groups', 'bn_stats', 'bn_grad_stats', 'bn_apply', 'bn_grad_apply'] as const;
+const JOB_FUNCTIONS = [
+  'filter_grad_groups',
+  'input_grad',
+  'conv_forward',
+  'matmul',
+  'sum_groups',
+  'bn_stats',
+  'bn_grad_stats',
+  'bn_apply',
+  'bn_grad_apply',
+  'wino_forward',
+  'wino_filter_grad_groups',
+  'wino_filter_grad_out',
+] as const;
 
 /** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
 const PARALLEL_MIN_MACS = 4e6;
@@ -175,6 +195,68 @@ const convMacs = (g: ConvGeometry): number => g.nb * g.ho * g.wo * g.kh * g.kw *
 
 const geometryArgs = (g: ConvGeometry): number[] => [g.nb, g.h, g.w, g.c, g.ho, g.wo, g.co, g.kh, g.kw, g.sh, g.sw, g.top, g.left];
 
+/** How lico's wasm kernels compute stride-1 3×3 convolutions: Winograd F(2×2, 3×3) where it applies, or always direct sums. */
+export type WasmConvAlgorithm = 'winograd' | 'direct';
+
+/** What {@link selectWasmConvAlgorithm} and `LICO_WASM_CONV` accept. */
+export const WASM_CONV_ALGORITHMS = ['winograd', 'direct'] as const;
+
+let convAlgorithm: WasmConvAlgorithm | undefined;
+
+/**
+ * Selects how stride-1 3×3 convolutions (forward, input and filter gradients) run from now on:
+ * `'winograd'` (the default; 2.25× fewer multiply-adds, results within float32 rounding of the
+ * direct sums, still the same on any thread count) or `'direct'` (the direct sums of earlier
+ * releases, bit for bit). `undefined` returns to the default (`LICO_WASM_CONV`, else winograd).
+ */
+export function selectWasmConvAlgorithm(algorithm: WasmConvAlgorithm | undefined): void {
+  if (algorithm !== undefined && !(WASM_CONV_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UnknownNameError('wasm conv algorithm', algorithm, WASM_CONV_ALGORITHMS);
+  convAlgorithm = algorithm;
+}
+
+/** The algorithm stride-1 3×3 convolutions use now (see {@link selectWasmConvAlgorithm}). */
+export function wasmConvAlgorithm(): WasmConvAlgorithm {
+  if (convAlgorithm) return convAlgorithm;
+  const env = typeof process === 'undefined' ? undefined : process.env?.LICO_WASM_CONV;
+  if (!env) return 'winograd';
+  if (!(WASM_CONV_ALGORITHMS as readonly string[]).includes(env)) throw new UnknownNameError('LICO_WASM_CONV value', env, WASM_CONV_ALGORITHMS);
+  return env as WasmConvAlgorithm;
+}
+
+/** Whether the Winograd kernels compute this conv (and, by symmetry, its gradients). */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.c >= WINOGRAD_MIN_CHANNELS && g.co >= WINOGRAD_MIN_CHANNELS && wasmConvAlgorithm() === 'winograd';
+}
+
+/** Below this many input or output channels the transforms cost more than they save: direct sums. */
+const WINOGRAD_MIN_CHANNELS = 16;
+
+/** Tiles per Winograd block: the block's transformed input and products (16 × tiles × (c + co) floats) about 128 KiB. */
+function winogradBlockTiles(c: number, co: number): number {
+  const pad = (n: number) => Math.ceil(n / 4) * 4;
+  return Math.max(4, Math.min(64, Math.floor(2048 / (pad(c) + pad(co)) / 4) * 4));
+}
+
+/**
+ * Tiles per block of a Winograd filter gradient: its sums stay in registers only over a block, so
+ * its blocks are longer than the forward's (32 measured best for 32–128 channels; the result does
+ * not depend on it: each sum runs over the group's tiles in order).
+ */
+const WINOGRAD_FILTER_BLOCK_TILES = 32;
+
+/** 2×2 output tiles of a conv's output. */
+const winogradTiles = (g: ConvGeometry): number => g.nb * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2);
+
+/** Tile groups of a Winograd filter gradient: a function of the problem only, as {@link filterGroups}. */
+function winogradGroups(g: ConvGeometry): number {
+  return Math.min(8, Math.max(1, Math.floor(winogradTiles(g) / 64)));
+}
+
+/** The forward-conv geometry whose output is the input gradient of `g` (stride 1, 3×3: flipped filter, padding 2 − pad). */
+function inputGradAsForward(g: ConvGeometry): ConvGeometry {
+  return { ...g, h: g.ho, w: g.wo, c: g.co, ho: g.h, wo: g.w, co: g.c, top: g.kh - 1 - g.top, left: g.kw - 1 - g.left };
+}
+
 class Runner implements ConvGradRunner {
   private readonly control: Int32Array | undefined;
   private failure: Error | undefined;
@@ -215,7 +297,7 @@ class Runner implements ConvGradRunner {
     ctl[TOTAL] = total;
     ctl[ARGC] = args.length;
     ctl[TRAILING] = trailing.length;
-    const chunk = Math.max(1, Math.ceil(total / (this.threads * chunksPerThread)));
+    const chunk = this.chunk(total, chunksPerThread);
     ctl[CHUNK] = chunk;
     ctl.set([...args, ...trailing], ARGS);
     Atomics.store(ctl, NEXT, 0);
@@ -244,6 +326,30 @@ class Runner implements ConvGradRunner {
     if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
   }
 
+  /** Units per chunk of a parallel job over `total` units (1 chunk of `total` where it runs on one thread, as slot 0). */
+  private chunk(total: number, chunksPerThread = 8): number {
+    return Math.max(1, Math.ceil(total / (this.threads * chunksPerThread)));
+  }
+
+  /** Floats of the Winograd forward's scratch: the transformed filter, then one slot per chunk of blocks. */
+  private winogradForwardScratch(f: ConvGeometry): number {
+    const tb = winogradBlockTiles(f.c, f.co);
+    const blocks = Math.ceil(winogradTiles(f) / tb);
+    return this.kernel.wino_filter_size(f.c, f.co) + Math.ceil(blocks / this.chunk(blocks)) * this.kernel.wino_slot_size(f.c, f.co, tb);
+  }
+
+  /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
+  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean): void {
+    const tb = winogradBlockTiles(f.c, f.co);
+    const blocks = Math.ceil(winogradTiles(f) / tb);
+    // The filter's own channels: flip swaps them back.
+    if (flip) this.kernel.wino_filter(wPtr, scratchPtr, f.co, f.c, 1);
+    else this.kernel.wino_filter(wPtr, scratchPtr, f.c, f.co, 0);
+    const slots = scratchPtr + 4 * this.kernel.wino_filter_size(f.c, f.co);
+    const args = [xPtr, scratchPtr, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
+    this.parallel(9, args, blocks, [this.chunk(blocks), biasPtr, relu ? 1 : 0], (convMacs(f) * 4) / 9);
+  }
+
   get workersReady(): number {
     return this.control ? Atomics.load(this.control, READY) : 0;
   }
@@ -260,11 +366,27 @@ class Runner implements ConvGradRunner {
   }
 
   filterGradScratch(g: ConvGeometry): number {
+    if (winogradApplies(g)) {
+      const groups = winogradGroups(g);
+      const size = 16 * g.c * Math.ceil(g.co / 4) * 4;
+      return (groups > 1 ? groups + 1 : 1) * size + groups * this.kernel.wino_slot_size(g.c, g.co, WINOGRAD_FILTER_BLOCK_TILES);
+    }
     const groups = filterGroups(g);
     return groups > 1 ? groups * g.kh * g.kw * g.c * g.co : 0;
   }
 
   filterGrad(xPtr: number, dyPtr: number, dwPtr: number, scratchPtr: number, g: ConvGeometry): void {
+    if (winogradApplies(g)) {
+      const groups = winogradGroups(g);
+      const size = 16 * g.c * Math.ceil(g.co / 4) * 4;
+      const sums = scratchPtr + 4 * (groups > 1 ? groups : 0) * size; // the summed dU (the only partial for one group)
+      const slots = scratchPtr + 4 * (groups > 1 ? groups + 1 : 1) * size;
+      const args = [xPtr, dyPtr, groups > 1 ? scratchPtr : sums, slots, g.nb, g.h, g.w, g.c, g.ho, g.wo, g.co, g.top, g.left, WINOGRAD_FILTER_BLOCK_TILES];
+      this.parallel(10, args, groups, [groups], (convMacs(g) * 4) / 9, 1);
+      if (groups > 1) this.parallel(4, [scratchPtr, sums, size], size, [groups], size * groups);
+      this.parallel(11, [sums, dwPtr, g.c, g.co], g.c, [], 16 * g.c * g.co);
+      return;
+    }
     const groups = filterGroups(g);
     const size = g.kh * g.kw * g.c * g.co;
     // Threads take whole row groups (each reads only its rows of x and dy), then add the partials.
@@ -273,19 +395,23 @@ class Runner implements ConvGradRunner {
   }
 
   inputGradScratch(g: ConvGeometry): number {
+    if (winogradApplies(g)) return this.winogradForwardScratch(inputGradAsForward(g));
     return this.kernel.input_grad_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
   inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry): void {
+    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true);
     this.kernel.input_grad_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(1, [dyPtr, scratchPtr, dxPtr, ...geometryArgs(g)], g.nb * g.h, [], convMacs(g));
   }
 
   forwardScratch(g: ConvGeometry): number {
+    if (winogradApplies(g)) return this.winogradForwardScratch(g);
     return this.kernel.conv_forward_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
   forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void {
+    if (winogradApplies(g)) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false);
     this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
   }

@@ -55,21 +55,27 @@ describe('fused batch norm + activation on wasm equals the unfused path', () => 
     expect(Math.abs(fused.loss - unfused.loss) / Math.abs(unfused.loss)).toBeLessThan(1e-5);
     expect(fused.grads.length).toBe(model.trainableVariables().length);
     expect(fused.grads.map((g) => g === null)).toEqual(unfused.grads.map((g) => g === null));
-    // How far float32 rounding alone moves these gradients: the unfused path on x·(1 + 1e-6). With
-    // ReLU masks and random weights a gradient can be ill-conditioned (PreAct-ResNet-18: ~1e-2), so
-    // the fused path must stay within 3× that floor, and within 1e-4 where the floor is lower.
-    const xp = tf.mul(x, 1 + 1e-6) as tf.Tensor4D;
-    const perturbed = withoutKernel(BATCH_NORM_ACT, 'wasm', () => step(model, xp, labels));
-    xp.dispose();
-    const floor = Math.max(...gradientErrors(perturbed.grads, unfused.grads));
+    // How far float32 rounding alone moves these gradients: the unfused path on x·(1 + ε), the
+    // largest change over ε = ±1e-6, ±2e-6 (one direction alone can miss a ReLU mask that flips:
+    // PreAct-ResNet-18 measured 5e-6 for +1e-6 and 4.8e-2 for −1e-6). With ReLU masks and random
+    // weights a gradient can be ill-conditioned (PreAct-ResNet-18: ~1e-2), so the fused path must
+    // stay within 3× that floor, and within 1e-4 where the floor is lower.
+    const floors: number[] = [];
+    for (const eps of [1e-6, -1e-6, 2e-6, -2e-6]) {
+      const xp = tf.mul(x, 1 + eps) as tf.Tensor4D;
+      const perturbed = withoutKernel(BATCH_NORM_ACT, 'wasm', () => step(model, xp, labels));
+      xp.dispose();
+      floors.push(Math.max(...gradientErrors(perturbed.grads, unfused.grads)));
+    }
+    const floor = Math.max(...floors);
     const errors = gradientErrors(fused.grads, unfused.grads);
     const worst = Math.max(...errors);
-    console.log(`fused vs unfused: max ${worst.toExponential(2)}; rounding floor (unfused, x·(1 + 1e-6)): ${floor.toExponential(2)}`);
+    console.log(`fused vs unfused: max ${worst.toExponential(2)}; rounding floor (unfused, x·(1 + ε), ε = ±1e-6, ±2e-6): ${floors.map((f) => f.toExponential(2)).join(', ')}`);
     expect(worst).toBeLessThan(Math.max(1e-4, 3 * floor));
     const before = tf.memory().numTensors;
     step(model, x, labels);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, labels]);
     model.dispose();
-  });
+  }, 600_000); // six steps of ResNet-18 at batch 8 on wasm: ~80 s on a quiet 2-core machine
 });

@@ -289,7 +289,7 @@ export async function trainRun(options: TrainRunOptions, io: CliIo, signal?: Abo
         batchNormStatistics: batchNorm ?? 'the EMA of the weights and moving statistics',
         trainer: trainer.config,
       },
-      backend: { requested: options.backend, used: backend.backend, packageName: backend.packageName, wasmKernels: backend.wasmKernels ?? null },
+      backend: { requested: options.backend, used: backend.backend, packageName: backend.packageName, wasmKernels: backend.wasmKernels ?? null, wasmConv: backend.wasmConv ?? null },
       versions: packageVersions(),
       history,
       resumed: options.resume,

@@ -148,6 +148,7 @@ export async function studyRun(options: StudyRunOptions, io: CliIo, signal?: Abo
     node: process.version,
     backend: backend.backend,
     wasmKernels: backend.wasmKernels ?? null,
+    wasmConv: backend.wasmConv ?? null,
     threads: options.threads ?? null,
     loadAtStart: loadavg()[0]!,
     startedAt: new Date().toISOString(),
