@@ -70,4 +70,24 @@ describe.each(KERNEL_BUILDS)('Conv2D and FusedConv2D on wasm (lico SIMD kernel) 
     await expectNoLeaks(() => tf.conv2d(x, filter, 2, 'same'));
     tf.dispose([x, filter]);
   });
+
+  it('Winograd shapes (stride 1, 3×3, ≥ 16 channels): forward, fused, both gradients match the cpu backend; scratch freed, leak-free', async () => {
+    const { cpu, wasm } = await onBoth(() => {
+      const x = rand([3, 9, 7, 16], 21);
+      const w = rand([3, 3, 16, 20], 22);
+      const dy = rand([3, 9, 7, 20], 23);
+      const grads = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), dy)))([x, w]);
+      return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'), tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: rand([20], 24), strides: 1, pad: 'same', activation: 'relu' }), ...grads];
+    });
+    for (let i = 0; i < 4; i++) expect(relativeError(wasm[i]!, cpu[i]!)).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+    const x = rand([2, 8, 8, 16], 25) as tf.Tensor4D;
+    const filter = rand([3, 3, 16, 16], 26) as tf.Tensor4D;
+    const dataIds = tf.engine().backend.numDataIds();
+    tf.conv2d(x, filter, 1, 'same').dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    await expectNoLeaks(() => tf.conv2d(x, filter, 1, 'same'));
+    await expectNoLeaks(() => tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))([x, filter]));
+    tf.dispose([x, filter]);
+  });
 });
