@@ -22,6 +22,7 @@ import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createWideResNet } from '@lico/backbones';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createMappingNet, createPromptLearner, createTemperature } from '@lico/text';
 import { createManifoldMatchingLoss, createOptimalTransportLoss } from '@lico/losses';
+import { median } from './lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -39,10 +40,6 @@ const withReference = !argv.includes('--no-reference');
 const log = (...a) => console.error('[lico-step]', ...a);
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const cpuTimes = {};
 async function timeSteps(name, n, fn, warmup = 1) {

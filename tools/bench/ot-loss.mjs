@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -30,7 +31,6 @@ const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '1'));
 const [N, P, Q, D] = [64, 128, 12, 64];
 const log = (...m) => console.error('[ot-loss]', ...m);
-const median = (a) => [...a].sort((u, v) => u - v)[Math.floor(a.length / 2)];
 const round = (v) => Number(v.toFixed(3));
 
 const rng = createRng(2023);

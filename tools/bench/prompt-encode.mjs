@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
 import { useBackend, wasmKernelBuild, wasmConvAlgorithm } from '@lico/backends';
 import { CLIP_VIT_B_32_TEXT_CONFIG, createClipTextEncoder, createPromptLearner } from '@lico/text';
+import { median } from './lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -44,10 +45,6 @@ pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray roa
 spider squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor train trout tulip turtle wardrobe whale
 willow_tree wolf woman worm`.split(/\s+/);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function forwardBackward(learner) {
   const { value, grads } = tf.variableGrads(() => {

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.mjs';
 import { machine } from './lib/machine.mjs';
+import { median } from './lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { argv, arg, text, threads } = benchArgs();
@@ -34,7 +35,6 @@ const rounds = arg('rounds', 2);
 const labels = arg('labels', 1920); // 30 steps of 64
 const after = path.resolve(here, '../../packages/cli/dist/bin.js');
 const log = (...a) => console.error('[quickstart-step]', ...a);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Wall seconds and steps of one `lico train` run (1 epoch of `n` labels) with `bin`, mode baseline or lico. */
 function trainRun(bin, mode, n, env) {

@@ -6,9 +6,12 @@
 // HiResCAM, Grad-CAM element-wise, Eigen-Grad-CAM, Ablation-CAM, FullGrad, ROAD), Captum (Saliency,
 // IntegratedGradients, NoiseTunnel smoothgrad, Occlusion), Quantus (Sparseness, MaxSensitivity) and a
 // PyTorch port of the official RISE code (RISE, insertion/deletion). The headline is Grad-CAM; every
-// row is in `methods` ({ ours, reference, ratio = reference time / ours, settings, referenceImpl }).
+// row is in `methods` ({ ours, reference, ratio = reference time / ours, rounds, settings, referenceImpl }).
+// The two sides run in alternating rounds (the reference's process, then ours, `--rounds` times:
+// the host's speed drifts by up to ~1.7× between minutes, and that reaches both); each row's
+// ratio is the median of its rounds' ratios, `ours` and `reference` the medians of their rates.
 //
-// usage: npm run bench -- saliency [--json] [--threads T] [--images 4] [--no-reference]
+// usage: npm run bench -- saliency [--json] [--threads T] [--images 4] [--rounds 3] [--no-reference]
 //   [--rise-masks 500] [--rise-batch 100] [--score-batch 32] [--step 32] [--ablation-batch 32]
 //   [--ig-steps 50] [--ig-method gauss-legendre] [--ig-batch 64] [--sg-samples 50] [--sg-sigma 0.15]
 //   [--sg-batch 64] [--occlusion-window 8] [--occlusion-stride 4] [--occlusion-batch 64]
@@ -26,10 +29,12 @@ import { useBackend, wasmThreadsStarted, wasmKernelBuild, wasmConvAlgorithm } fr
 import { createWideResNet } from '@lico/backbones';
 import { createInterpreter, insertionDeletion, maxSensitivity, predictedClasses, road, sparseness } from '@lico/cam';
 import { benchArgs } from './lib/args.mjs';
+import { median } from './lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { arg, text, flag, threads } = benchArgs();
 const images = arg('images', 4);
+const rounds = arg('rounds', 3);
 // One object for both sides: the reference reads it (--settings) and the JSON records it.
 const settings = {
   riseMasks: arg('rise-masks', 500),
@@ -61,14 +66,15 @@ const settings = {
 const S = settings;
 const log = (...a) => console.error('[saliency]', ...a);
 
-let reference = null;
-if (!flag('no-reference')) {
-  log(`PyTorch reference: threads ${threads}, ${images} images`);
+/** One run of the reference process (every row), or null with --no-reference. */
+function referenceRound(round) {
+  if (flag('no-reference')) return null;
+  log(`round ${round}: PyTorch reference, threads ${threads}, ${images} images`);
   const py = spawnSync('/usr/bin/python3', [path.join(here, 'saliency-reference.py'), '--threads', String(threads), '--images', String(images), '--settings', JSON.stringify(settings)], {
     encoding: 'utf-8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  reference = referenceResult(py, 'saliency-reference.py');
+  return referenceResult(py, 'saliency-reference.py');
 }
 
 await useBackend('wasm', { threads, log: false });
@@ -82,32 +88,31 @@ const methods = {};
 
 const leaks = {};
 const round = (v, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+/** Every row's function and settings, in order: `fn(xs, targets, maps)` returns what to dispose. */
+const rows = [];
+const row = (name, rowSettings, fn) => rows.push({ name, rowSettings, fn });
+/** Per row: our images/s and the reference's of each round. */
+const measured = {};
+let reference = null;
+
 /**
- * Times `fn(xs, targets, maps)` on all images after a one-image warm-up and records the row:
- * images/s both sides, ratio = ours / reference images/s (= reference time / our time), what ran.
+ * Times `fn(xs, targets, maps)` on all images (after a one-image warm-up in the first round) and
+ * records our images/s for this round; the row's leak is the largest over the rounds.
  */
-async function timed(name, rowSettings, fn) {
+async function timed(name, fn, first) {
   const before = tf.memory().numTensors;
-  const one = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
-  const oneMap = tf.slice(saliency, [0, 0, 0], [1, -1, -1]);
-  tf.dispose(await fn(one, targets.slice(0, 1), oneMap)); // warm-up
-  tf.dispose([one, oneMap]);
+  if (first) {
+    const one = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
+    const oneMap = tf.slice(saliency, [0, 0, 0], [1, -1, -1]);
+    tf.dispose(await fn(one, targets.slice(0, 1), oneMap)); // warm-up
+    tf.dispose([one, oneMap]);
+  }
   const t0 = performance.now();
   const out = await fn(x, targets, saliency);
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose(out);
-  leaks[name] = tf.memory().numTensors - before;
-  const ours = images / seconds;
-  const ref = reference?.methods?.[name] ?? null;
-  methods[name] = {
-    ours: round(ours),
-    reference: ref === null ? null : round(ref),
-    ratio: ref ? round(ours / ref, 3) : null,
-    settings: rowSettings,
-    referenceImpl: reference?.implementations?.[name] ?? null,
-    ...(ref === null ? { referenceMissing: reference ? (reference.missing?.[name] ?? 'no reference row') : 'reference skipped (--no-reference)' } : {}),
-  };
-  log(`${name}: ours ${ours.toFixed(2)} images/s, reference ${ref === null ? 'n/a' : ref.toFixed(2)}`);
+  leaks[name] = Math.max(leaks[name] ?? 0, tf.memory().numTensors - before);
+  return images / seconds;
 }
 
 const interpreterSettings = {
@@ -130,27 +135,52 @@ const interpreterSettings = {
 };
 for (const [name, o] of Object.entries(interpreterSettings)) {
   const interpreter = createInterpreter(name, o);
-  await timed(name, o, (xs, ts) => interpreter.explain(model, xs, { targets: ts }));
+  row(name, o, (xs, ts) => interpreter.explain(model, xs, { targets: ts }));
 }
-await timed('insertionDeletion', { stepSize: S.insertionDeletionStep, batchSize: 64, preset: S.insertionDeletionPreset }, async (xs, ts, maps) => {
+row('insertionDeletion', { stepSize: S.insertionDeletionStep, batchSize: 64, preset: S.insertionDeletionPreset }, async (xs, ts, maps) => {
   await insertionDeletion(model, xs, maps, { targets: ts, stepSize: S.insertionDeletionStep, batchSize: 64 });
   return [];
 });
 const roadOptions = { percentiles: S.roadPercentiles, noise: S.roadNoise, batchSize: S.roadBatch };
-await timed('road', roadOptions, async (xs, ts, maps) => {
+row('road', roadOptions, async (xs, ts, maps) => {
   await road(model, xs, maps, { ...roadOptions, targets: ts });
   return [];
 });
-await timed('sparseness', {}, async (_xs, _ts, maps) => {
+row('sparseness', {}, async (_xs, _ts, maps) => {
   await sparseness(maps);
   return [];
 });
 const sensitivityOptions = { samples: S.sensitivitySamples, radius: S.sensitivityRadius, batchSize: S.sensitivityBatch };
 const sensitivityInterpreter = createInterpreter(S.sensitivityInterpreter, {});
-await timed('maxSensitivity', { ...sensitivityOptions, interpreter: S.sensitivityInterpreter }, async (xs, ts) => {
+row('maxSensitivity', { ...sensitivityOptions, interpreter: S.sensitivityInterpreter }, async (xs, ts) => {
   await maxSensitivity(model, xs, sensitivityInterpreter, { ...sensitivityOptions, targets: ts });
   return [];
 });
+for (let r = 1; r <= rounds; r++) {
+  const ref = referenceRound(r);
+  reference ??= ref;
+  for (const { name } of rows) (measured[name] ??= { ours: [], reference: [] }).reference.push(ref?.methods?.[name] ?? null);
+  for (const { name, fn } of rows) {
+    const ours = await timed(name, fn, r === 1);
+    measured[name].ours.push(ours);
+    const refRate = measured[name].reference[r - 1];
+    log(`round ${r}: ${name}: ours ${ours.toFixed(2)} images/s, reference ${refRate === null ? 'n/a' : refRate.toFixed(2)}`);
+  }
+}
+for (const { name, rowSettings } of rows) {
+  const { ours, reference: refs } = measured[name];
+  const ratios = ours.map((o, k) => (refs[k] ? o / refs[k] : null)).filter((v) => v !== null);
+  const ref = refs.some((v) => v === null) ? null : median(refs);
+  methods[name] = {
+    ours: round(median(ours)),
+    reference: ref === null ? null : round(ref),
+    ratio: ref === null || ratios.length === 0 ? null : round(median(ratios), 3),
+    rounds: ours.map((o, k) => ({ ours: round(o), reference: refs[k] === null ? null : round(refs[k]), ratio: refs[k] ? round(o / refs[k], 3) : null })),
+    settings: rowSettings,
+    referenceImpl: reference?.implementations?.[name] ?? null,
+    ...(ref === null ? { referenceMissing: reference ? (reference.missing?.[name] ?? 'no reference row') : 'reference skipped (--no-reference)' } : {}),
+  };
+}
 tf.dispose([x, saliency]);
 model.dispose();
 
@@ -169,6 +199,7 @@ console.log(
     methods,
     network: 'WRN-28-2 (FixMatch), 32×32, 10 classes, inference mode',
     images,
+    rounds,
     threads,
     wasmThreads: wasmThreadsStarted() || 1,
     settings,

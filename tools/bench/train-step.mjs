@@ -23,6 +23,7 @@ import { useBackend, wasmThreadsStarted, WASM_TRAINING_KERNELS, wasmKernelBuild,
 import { createKernelProfiler } from './lib/train-step-profile.mjs';
 import { createStandInWrn } from './lib/train-step-wrn.mjs';
 import { benchArgs } from './lib/args.mjs';
+import { median } from './lib/stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { arg, flag, threads } = benchArgs();
@@ -75,7 +76,6 @@ function timeSteps(step, n) {
   return times.sort((a, b) => a - b);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // --- the reference: PyTorch, same thread count (one process per round) ---
 function referenceRound(round) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, ConfigError, ShapeError } from '@lico/core';
+import { AFFINE_ACT, BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, ConfigError, ShapeError } from '@lico/core';
 
 /** Batch statistics a training-mode batch norm computed, handed to {@link batchNormTraining}'s `onStats`. */
 export interface BatchStats {
@@ -93,11 +93,15 @@ function channelAffineWithGrad(x: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Ten
 /**
  * Inference-mode batch norm with its running statistics folded into a per-channel affine map,
  * `act(x·scale + shift)` with `scale = γ/√(σ²+ε)` and `shift = β − μ·scale`, then LeakyReLU with
- * `slope` (0: ReLU; `undefined`: none). Outside a gradient tape the map is one 1×1 depthwise pass
- * (with the ReLU fused in); under a tape it has a hand-written backward of four full-size passes
- * (`dx`, and the sums for `scale` and `shift`, computed even when only `dx` is asked for) and no
- * full-size `Tile`. Bad `slope`: `ConfigError`; shapes that do not fit: `ShapeError`.
- * `preActivation`, when given, sees (and may replace) the output before the activation.
+ * `slope` (0: ReLU; `undefined`: none). Where the backend registered `LicoAffineAct` (@lico/core's
+ * kernel name; `@lico/backends` does for wasm) map and activation are that one kernel, whose
+ * gradient computes only what the tape asks for (an input gradient: one pass, `dx = dz·scale`).
+ * Elsewhere, outside a gradient tape the map is one 1×1 depthwise pass (with the ReLU fused in);
+ * under a tape it has a hand-written backward of four full-size passes (`dx`, and the sums for
+ * `scale` and `shift`, computed even when only `dx` is asked for) and no full-size `Tile`. Both
+ * give the same values within float32 rounding (tested). Bad `slope`: `ConfigError`; shapes that
+ * do not fit: `ShapeError`. `preActivation`, when given, sees (and may replace) the output before
+ * the activation (then the kernel is not used).
  */
 export function batchNormActInference(
   x: tf.Tensor4D,
@@ -109,6 +113,9 @@ export function batchNormActInference(
   if (slope !== undefined && !(Number.isFinite(slope) && slope >= 0)) throw new ConfigError(`batchNormActInference: slope must be a finite number >= 0 (or undefined), got ${slope}`);
   const c = x.shape[3];
   if (x.rank !== 4 || scale.rank !== 1 || shift.rank !== 1 || scale.shape[0] !== c || shift.shape[0] !== c) throw new ShapeError(`batchNormActInference: x has ${c} channels (shape [${x.shape.join(',')}]) but scale is [${scale.shape.join(',')}] and shift [${shift.shape.join(',')}]`);
+  if (!preActivation && x.dtype === 'float32' && affineActAvailable()) {
+    return tf.engine().runKernel(AFFINE_ACT, { x, scale, shift }, { alpha: slope ?? 1 } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
   return tf.tidy(() => {
     const fuse = !preActivation && !recordingGradients();
     if (fuse && (slope === undefined || slope === 0)) {
@@ -120,6 +127,11 @@ export function batchNormActInference(
     if (slope === undefined) return y;
     return slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
   });
+}
+
+/** Whether the active backend has the inference batch norm + activation kernel `LicoAffineAct` (lico's wasm kernels register it). */
+export function affineActAvailable(): boolean {
+  return tf.getKernel(AFFINE_ACT, tf.getBackend()) !== undefined;
 }
 
 /** Whether the active backend has the fused batch norm + activation kernel (lico's wasm kernels register it). */

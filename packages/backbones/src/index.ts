@@ -1,5 +1,5 @@
 export { createWideResNet, WIDE_RESNET_PRESETS, type WideResNetOptions, type WideResNetPreset } from './wide-resnet';
-export { batchNormTraining, batchNormActTraining, batchNormActInference, fusedBatchNormAvailable, type BatchStats } from './batch-norm';
+export { batchNormTraining, batchNormActTraining, batchNormActInference, fusedBatchNormAvailable, affineActAvailable, type BatchStats } from './batch-norm';
 export { type BackboneClassifier } from './staged-classifier';
 export { validateImages } from './validate';
 export { loadTorchWeights, fetchTorchWeights, torchStateDictShapes } from './torch-import';

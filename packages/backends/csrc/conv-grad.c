@@ -436,6 +436,9 @@ EXPORT void matmul(const float* a, const float* scratch, float* c, int batch_a, 
 // adds the groups in order. So results are the same on any thread count. coef holds the
 // per-channel coefficients the caller computed from the sums, then alpha.
 
+// dz = y > 0 ? g : alpha·g, lane by lane (va = alpha splat).
+INLINE v128_t leaky_dz(v128_t g, v128_t y, v128_t va, v128_t zero) { return wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), wasm_f32x4_gt(y, zero)); }
+
 // Adds the float32 lanes of v to the float64 sums at s[0..3].
 INLINE void add_f64(double* s, v128_t v) {
   wasm_v128_store(s, wasm_f64x2_add(wasm_v128_load(s), wasm_f64x2_promote_low_f32x4(v)));
@@ -455,7 +458,7 @@ INLINE void bn_group_sums(const float* x, const float* dy, const float* y, doubl
         v128_t v = wasm_v128_load(x + (long long)p * c + ch);
         if (grad) {
           v128_t g = wasm_v128_load(dy + (long long)p * c + ch);
-          v128_t dz = wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), wasm_f32x4_gt(wasm_v128_load(y + (long long)p * c + ch), zero));
+          v128_t dz = leaky_dz(g, wasm_v128_load(y + (long long)p * c + ch), va, zero);
           a1 = wasm_f32x4_add(a1, dz);
           a2 = MADD(a2, dz, v);
         } else {
@@ -539,7 +542,7 @@ EXPORT void bn_grad_apply(const float* dy, const float* y, const float* x, float
     long long o = (long long)p * c;
     for (int ch = 0; ch < c4; ch += 4) {
       v128_t g = wasm_v128_load(dy + o + ch);
-      v128_t dz = wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), wasm_f32x4_gt(wasm_v128_load(y + o + ch), zero));
+      v128_t dz = leaky_dz(g, wasm_v128_load(y + o + ch), va, zero);
       v128_t r = MADD(wasm_v128_load(k + ch), wasm_v128_load(x + o + ch), wasm_v128_load(b + ch));
       wasm_v128_store(dx + o + ch, MADD(r, dz, wasm_v128_load(a + ch)));
     }
@@ -547,6 +550,27 @@ EXPORT void bn_grad_apply(const float* dy, const float* y, const float* x, float
       float g = dy[o + ch];
       float dz = y[o + ch] > 0.0f ? g : g * alpha;
       dx[o + ch] = dz * a[ch] + (x[o + ch] * b[ch] + k[ch]);
+    }
+  }
+}
+
+// Inference-mode batch norm (a fixed per-channel affine map) with its activation (tfjs kernel
+// LicoAffineAct): the forward pass is bn_apply with the folded scale and shift; the input
+// gradient (LicoAffineActGrad) is dx = dz·scale, dz = y > 0 ? dy : alpha·dy, one pass:
+
+/** Positions [p0, p1): dx = (y > 0 ? dy : alpha·dy)·scale; coef = [scale (c), alpha]. */
+EXPORT void affine_act_grad(const float* dy, const float* y, float* dx, const float* coef, int m, int c, int p0, int p1) {
+  (void)m;
+  float alpha = coef[c];
+  v128_t va = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
+  int c4 = c / 4 * 4;
+  for (int p = p0; p < p1; p++) {
+    long long o = (long long)p * c;
+    for (int ch = 0; ch < c4; ch += 4)
+      wasm_v128_store(dx + o + ch, wasm_f32x4_mul(leaky_dz(wasm_v128_load(dy + o + ch), wasm_v128_load(y + o + ch), va, zero), wasm_v128_load(coef + ch)));
+    for (int ch = c4; ch < c; ch++) {
+      float g = dy[o + ch];
+      dx[o + ch] = (y[o + ch] > 0.0f ? g : g * alpha) * coef[ch];
     }
   }
 }

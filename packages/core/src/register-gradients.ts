@@ -10,6 +10,7 @@
 
 import type { GradConfig } from '@tensorflow/tfjs-core';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
+import { affineActGradConfig } from './ops/affine-act-grad';
 import { absGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Abs_grad.js';
 import { acosGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Acos_grad.js';
 import { acoshGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Acosh_grad.js';
@@ -230,6 +231,10 @@ export function registerMissingGradients(): string[] {
   }
   return registered;
 }
+
+/** The gradients of lico's own shared kernels (`ops/kernel-names.ts`), registered on import of `@lico/core`. */
+export const LICO_GRADIENT_CONFIGS: readonly GradConfig[] = [affineActGradConfig];
+for (const config of LICO_GRADIENT_CONFIGS) registerGradient(config);
 
 /** Kernel names whose gradient `@lico/core` registered on import (those that had none). */
 export const gradientsRegisteredOnImport: readonly string[] = registerMissingGradients();

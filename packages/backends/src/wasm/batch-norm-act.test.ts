@@ -1,22 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, createRng } from '@lico/core';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD } from '@lico/core';
 import { expectNoLeaks } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convGradRunner } from './conv-grad-kernels';
 import { selectWasmKernelBuild } from './kernel-build';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
-import { KERNEL_BUILDS } from './test-parity';
+import { KERNEL_BUILDS, maxRelErr as relErr, seededFloats as random } from './test-parity';
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
 });
 
-function random(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => offset + scale * (2 * rng.next() - 1));
-}
 
 /**
  * The definition in float64: μ, σ² (biased) per channel, z = (x − μ)/sqrt(σ² + ε)·γ + β,
@@ -52,16 +48,6 @@ function reference(x: Float32Array, g: Float32Array, b: Float32Array, dy: Float3
   return { y, mean, variance, dx, dGamma, dBeta };
 }
 
-/** max |a − e| / max |e|. */
-function relErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let k = 0; k < e.length; k++) {
-    d = Math.max(d, Math.abs(a[k]! - e[k]!));
-    s = Math.max(s, Math.abs(e[k]!));
-  }
-  return s === 0 ? d : d / s;
-}
 
 const cases = [
   { name: 'c 3 (no SIMD lane full), slope 0.1', shape: [2, 5, 7, 3], alpha: 0.1 },

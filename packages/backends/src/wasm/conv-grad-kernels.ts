@@ -23,6 +23,7 @@ interface ConvGradExports {
   bn_grad_stats(...args: number[]): void;
   bn_apply(...args: number[]): void;
   bn_grad_apply(...args: number[]): void;
+  affine_act_grad(...args: number[]): void;
   wino_filter_size(cin: number, cout: number): number;
   wino_filter(w: number, u: number, c: number, co: number, flip: number): void;
   wino_slot_size(c: number, co: number, tb: number): number;
@@ -98,6 +99,8 @@ export interface ConvGradRunner {
   batchNormApply(xPtr: number, yPtr: number, coefPtr: number, m: number, c: number): void;
   /** `dx = dz·a + x·b + k`, dz = y > 0 ? dy : alpha·dy; `coefPtr`: a, b, k (c floats each), alpha. */
   batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
+  /** `dx = dz·scale`, dz = y > 0 ? dy : alpha·dy; `coefPtr`: scale (c floats), alpha. */
+  affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
 }
 
 // Control block shared with the workers (Int32 slots).
@@ -127,6 +130,7 @@ const JOB_FUNCTIONS = [
   'wino_forward',
   'wino_filter_grad_groups',
   'wino_filter_grad_out',
+  'affine_act_grad',
 ] as const;
 
 /** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
@@ -444,6 +448,10 @@ class Runner implements ConvGradRunner {
 
   batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
     this.parallel(8, [dyPtr, yPtr, xPtr, dxPtr, coefPtr, m, c], m, [], 4 * m * c);
+  }
+
+  affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
+    this.parallel(12, [dyPtr, yPtr, dxPtr, coefPtr, m, c], m, [], 3 * m * c);
   }
 }
 

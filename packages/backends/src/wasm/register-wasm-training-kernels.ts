@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { AFFINE_ACT, AFFINE_ACT_GRAD, affineActGradWasm, affineActWasm } from './affine-act';
 import { batchMatMulWasm, keepStockBatchMatMul } from './batch-mat-mul';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, batchNormActGradWasm, batchNormActWasm } from './batch-norm-act';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
@@ -118,6 +119,18 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     kernelFunc: batchNormActGradWasm as unknown as tf.KernelFunc,
   },
   {
+    kernelName: AFFINE_ACT,
+    kind: 'added',
+    how: "inference-mode batch norm (a fixed per-channel affine map) and the LeakyReLU/ReLU after it in one SIMD pass, threaded; @lico/backbones uses it where registered (with @lico/core's gradient, which computes only the inputs' gradients the tape asks for)",
+    kernelFunc: affineActWasm as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: AFFINE_ACT_GRAD,
+    kind: 'added',
+    how: 'its input gradient dx = (y > 0 ? dy : alpha·dy)·scale in one SIMD pass, threaded',
+    kernelFunc: affineActGradWasm as unknown as tf.KernelFunc,
+  },
+  {
     kernelName: 'Identity',
     kind: 'replaced',
     how: 'shares the data (one more reference) instead of copying it, as the cpu backend does (tfjs clones every tensor a gradient saves)',
@@ -129,7 +142,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
  * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`, `LicoBatchNormAct`,
- * `LicoBatchNormActGrad`) and
+ * `LicoBatchNormActGrad`, `LicoAffineAct`, `LicoAffineActGrad`) and
  * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `BatchMatMul`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
  * `LeakyRelu`, `Identity`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing

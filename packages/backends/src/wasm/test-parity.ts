@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '@lico/core';
 import { convGradRunnerFor } from './conv-grad-kernels';
 import { wasmKernelBuild, type WasmKernelBuild } from './kernel-build';
 
@@ -27,3 +28,20 @@ export async function onCpuAndWasm(f: () => tf.Tensor[]): Promise<{ cpu: Float32
 
 /** Test helper: uniform random tensor in [-1, 1) from a seed. */
 export const rand = (shape: number[], seed: number): tf.Tensor => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+/** Test helper: `n` floats uniform in `offset ± scale` from a seed (lico's generator). */
+export function seededFloats(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => offset + scale * (2 * rng.next() - 1));
+}
+
+/** Test helper: max |a − e| / max |e| (max |a − e| where e is all zeros). */
+export function maxRelErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let k = 0; k < e.length; k++) {
+    d = Math.max(d, Math.abs(a[k]! - e[k]!));
+    s = Math.max(s, Math.abs(e[k]!));
+  }
+  return s === 0 ? d : d / s;
+}

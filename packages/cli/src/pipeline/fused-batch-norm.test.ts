@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createPreActResNet, createResNet, createWideResNet } from '@lico/backbones';
 import { useBackend } from '@lico/backends';
 import { BATCH_NORM_ACT } from '@lico/core';
 import { relativeError, withoutKernel } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_NORM_TEST_NETWORKS, type TestModel } from './test-networks';
 
 // The fused batch norm + activation kernels (wasm, @lico/backends) against the unfused path of
 // @lico/backbones (batchNormTraining then leakyRelu / relu), on whole networks: loss and every
@@ -13,9 +13,8 @@ beforeAll(async () => {
   await useBackend('wasm', { log: false });
 });
 
-type Model = ReturnType<typeof createWideResNet>;
 
-function step(model: Model, x: tf.Tensor4D, labels: tf.Tensor1D): { loss: number; grads: (Float32Array | null)[] } {
+function step(model: TestModel, x: tf.Tensor4D, labels: tf.Tensor1D): { loss: number; grads: (Float32Array | null)[] } {
   const vars = model.trainableVariables();
   const { value, grads } = tf.variableGrads(() => {
     const { logits } = model.forward(x, { training: true });
@@ -38,11 +37,7 @@ function gradientErrors(a: (Float32Array | null)[], e: (Float32Array | null)[]):
 }
 
 describe('fused batch norm + activation on wasm equals the unfused path', () => {
-  it.each([
-    { name: 'WRN-10-1 (LeakyReLU 0.1)', make: () => createWideResNet({ preset: 'wrn-10-1', numClasses: 10, inputChannels: 1, seed: 3 }), size: 28, channels: 1 },
-    { name: 'ResNet-18 CIFAR stem (ReLU, and BN without activation)', make: () => createResNet({ depth: 18, numClasses: 10, stem: 'cifar', seed: 3 }) as unknown as Model, size: 16, channels: 3 },
-    { name: 'PreAct-ResNet-18 (ReLU)', make: () => createPreActResNet({ depth: 18, numClasses: 10, seed: 3 }) as unknown as Model, size: 16, channels: 3 },
-  ])('$name: loss and every gradient agree to float32 rounding; the fused kernel runs', async ({ make, size, channels }) => {
+  it.each(BATCH_NORM_TEST_NETWORKS)('$name: loss and every gradient agree to float32 rounding; the fused kernel runs', async ({ make, size, channels }) => {
     const model = make();
     const x = tf.randomNormal([8, size, size, channels], 0, 1, 'float32', 11) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');

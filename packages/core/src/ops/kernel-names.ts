@@ -25,3 +25,24 @@ export interface BatchNormActAttrs {
   /** The slope of the activation for negative inputs: 0 = ReLU, 1 = none, else LeakyReLU. */
   readonly alpha: number;
 }
+
+/**
+ * A fixed per-channel affine map followed by LeakyReLU with slope `alpha` (0: ReLU, 1: none),
+ * `y = act(x·scale + shift)` over the last axis: inference-mode batch norm with its running
+ * statistics folded in. Inputs `{ x, scale, shift }` (float32; `scale`, `shift` of the last axis'
+ * length); attrs {@link AffineActAttrs}; output `y` (x's shape). Its gradient is
+ * {@link affineActGradConfig}.
+ */
+export const AFFINE_ACT = 'LicoAffineAct';
+
+/**
+ * The input gradient of {@link AFFINE_ACT}: inputs `{ dy, y, scale }` (y: the forward's output);
+ * attrs {@link AffineActAttrs}; output `dx = (y > 0 ? dy : alpha·dy)·scale`.
+ */
+export const AFFINE_ACT_GRAD = 'LicoAffineActGrad';
+
+/** Attributes of {@link AFFINE_ACT} and {@link AFFINE_ACT_GRAD}. */
+export interface AffineActAttrs {
+  /** The slope of the activation for negative inputs: 0 = ReLU, 1 = none, else LeakyReLU (>= 0). */
+  readonly alpha: number;
+}
