@@ -127,21 +127,29 @@ def main():
     methods, implementations, missing, libraries = {}, {}, {}, {}
     log = lambda *a: print('[saliency-reference]', *a, file=sys.stderr)
 
+    min_seconds = float(S.get('minSeconds', 0))
+
     def timed(name, implementation, fn):
-        """Times fn(xs, targets, count) on all images after a one-image warm-up; a library call that
+        """Times fn(xs, targets, count) on all images after a one-image warm-up, repeated until
+        S['minSeconds'] have passed (at least once), as saliency.mjs does; a library call that
         fails (e.g. another version's API) leaves the row null with the error in `missing`."""
         implementations[name] = implementation
         try:
             fn(x[:1], targets[:1], 1)  # warm-up
+            reps = 0
             t0 = time.perf_counter()
-            fn(x, targets, n)
-            dt = time.perf_counter() - t0
+            while True:
+                fn(x, targets, n)
+                reps += 1
+                dt = time.perf_counter() - t0
+                if dt >= min_seconds:
+                    break
         except Exception as e:  # noqa: BLE001 - any library failure is reported, the other rows still run
             missing[name] = f'{implementation} failed: {e!r}'
             log(f'{name}: reference failed ({e!r})')
             return
-        methods[name] = n / dt
-        log(f'{name}: {n / dt:.2f} images/s')
+        methods[name] = n * reps / dt
+        log(f'{name}: {n * reps / dt:.2f} images/s ({reps} calls)')
 
     def unavailable(rows, why):
         for name in rows:

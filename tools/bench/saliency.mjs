@@ -16,7 +16,7 @@
 //   [--ig-steps 50] [--ig-method gauss-legendre] [--ig-batch 64] [--sg-samples 50] [--sg-sigma 0.15]
 //   [--sg-batch 64] [--occlusion-window 8] [--occlusion-stride 4] [--occlusion-batch 64]
 //   [--road-percentiles 10,20,30,40,50,60,70,80,90] [--road-batch 64] [--sensitivity-samples 200]
-//   [--sensitivity-radius 0.2] [--sensitivity-batch 64]
+//   [--sensitivity-radius 0.2] [--sensitivity-batch 64] [--min-seconds 0.5]
 // Defaults are @lico/cam's own defaults (and, for ROAD and the Quantus metrics, the references').
 import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
@@ -62,6 +62,9 @@ const settings = {
   sensitivityRadius: arg('sensitivity-radius', 0.2),
   sensitivityBatch: arg('sensitivity-batch', 64),
   sensitivityInterpreter: 'gradient',
+  // Each row's call on all images repeats until this many seconds have passed (both sides): one
+  // call of a fast row (a CAM, sparseness) takes milliseconds, below the timer's and JIT's noise.
+  minSeconds: arg('min-seconds', 0.5),
 };
 const S = settings;
 const log = (...a) => console.error('[saliency]', ...a);
@@ -96,8 +99,9 @@ const measured = {};
 let reference = null;
 
 /**
- * Times `fn(xs, targets, maps)` on all images (after a one-image warm-up in the first round) and
- * records our images/s for this round; the row's leak is the largest over the rounds.
+ * Times `fn(xs, targets, maps)` on all images (after a one-image warm-up in the first round),
+ * repeated until `minSeconds` have passed, and returns our images/s for this round; the row's leak
+ * is the largest over the rounds.
  */
 async function timed(name, fn, first) {
   const before = tf.memory().numTensors;
@@ -107,12 +111,16 @@ async function timed(name, fn, first) {
     tf.dispose(await fn(one, targets.slice(0, 1), oneMap)); // warm-up
     tf.dispose([one, oneMap]);
   }
+  let calls = 0;
+  let seconds = 0;
   const t0 = performance.now();
-  const out = await fn(x, targets, saliency);
-  const seconds = (performance.now() - t0) / 1000;
-  tf.dispose(out);
+  do {
+    tf.dispose(await fn(x, targets, saliency));
+    calls++;
+    seconds = (performance.now() - t0) / 1000;
+  } while (seconds < S.minSeconds);
   leaks[name] = Math.max(leaks[name] ?? 0, tf.memory().numTensors - before);
-  return images / seconds;
+  return (images * calls) / seconds;
 }
 
 const interpreterSettings = {

@@ -12,6 +12,7 @@ export {
 export { registerWasmTrainingKernels, wasmTrainingKernelsRegistered, WASM_TRAINING_KERNELS, type WasmTrainingKernel } from './wasm/register-wasm-training-kernels';
 export { startThreadedWasm, wasmThreadsStarted } from './wasm/wasm-threads';
 export { wasmKernelThreads, selectWasmConvAlgorithm, wasmConvAlgorithm, WASM_CONV_ALGORITHMS, type WasmConvAlgorithm } from './wasm/conv-grad-kernels';
+export { winogradFilterCacheStats, clearWinogradFilterCache } from './wasm/winograd-filter-cache';
 export {
   WASM_KERNEL_OPTIONS,
   relaxedSimdSupported,

@@ -60,6 +60,9 @@ export interface ConvGeometry {
   readonly left: number;
 }
 
+/** Which Winograd form of a filter: the conv's forward pass, or its input gradient (flipped, channels swapped). */
+export type WinogradDirection = 'forward' | 'input';
+
 /** Runs the SIMD conv-gradient kernels on byte offsets of one wasm memory, on one or more threads. */
 export interface ConvGradRunner {
   /** Threads a call uses (the calling thread plus `threads − 1` workers). */
@@ -78,12 +81,19 @@ export interface ConvGradRunner {
   filterGrad(xPtr: number, dyPtr: number, dwPtr: number, scratchPtr: number, g: ConvGeometry): void;
   /** Floats of scratch memory {@link inputGrad} needs (the rearranged filter). */
   inputGradScratch(g: ConvGeometry): number;
-  /** Writes `dx` (`[nb, h, w, c]` at `dxPtr`) from `dy` and the filter at `dyPtr`, `wPtr`, using `scratchPtr`. */
-  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry): void;
+  /**
+   * Writes `dx` (`[nb, h, w, c]` at `dxPtr`) from `dy` and the filter at `dyPtr`, `wPtr`, using
+   * `scratchPtr`; `preparedPtr`: the filter's Winograd transform ({@link winogradFilter}, 'input'), used instead of transforming it.
+   */
+  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry, preparedPtr?: number): void;
+  /** Floats of the Winograd transform of the filter of `g` for a direction, 0 where Winograd does not run for it. */
+  winogradFilterSize(g: ConvGeometry, direction: WinogradDirection): number;
+  /** Writes the Winograd transform of the filter at `wPtr` (`[3, 3, c, co]` of `g`) for a direction at `uPtr`. */
+  winogradFilter(wPtr: number, uPtr: number, g: ConvGeometry, direction: WinogradDirection): void;
   /** Floats of scratch memory {@link forward} needs (the rearranged filter). */
   forwardScratch(g: ConvGeometry): number;
-  /** Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then max(0, ·) if `relu`. */
-  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void;
+  /** Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then max(0, ·) if `relu`; `preparedPtr` as for {@link inputGrad} ('forward'). */
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean, preparedPtr?: number): void;
   /** Floats of scratch memory {@link matMul} needs (b packed, a transposed if asked). */
   matMulScratch(d: MatMulDims): number;
   /** Writes `c` (`[max(batchA, batchB), m, n]` at `cPtr`) = op(a) · op(b). */
@@ -343,15 +353,33 @@ class Runner implements ConvGradRunner {
   }
 
   /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
-  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean): void {
+  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean, preparedPtr?: number): void {
     const tb = winogradBlockTiles(f.c, f.co);
     const blocks = Math.ceil(winogradTiles(f) / tb);
-    // The filter's own channels: flip swaps them back.
-    if (flip) this.kernel.wino_filter(wPtr, scratchPtr, f.co, f.c, 1);
-    else this.kernel.wino_filter(wPtr, scratchPtr, f.c, f.co, 0);
+    const u = preparedPtr ?? scratchPtr;
+    if (preparedPtr === undefined) this.transformFilter(wPtr, u, f, flip);
     const slots = scratchPtr + 4 * this.kernel.wino_filter_size(f.c, f.co);
-    const args = [xPtr, scratchPtr, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
+    const args = [xPtr, u, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
     this.parallel(9, args, blocks, [this.chunk(blocks), biasPtr, relu ? 1 : 0], (convMacs(f) * 4) / 9);
+  }
+
+  /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is). */
+  private transformFilter(wPtr: number, uPtr: number, f: ConvGeometry, flip: boolean): void {
+    // The filter's own channels: flip swaps them back.
+    if (flip) this.kernel.wino_filter(wPtr, uPtr, f.co, f.c, 1);
+    else this.kernel.wino_filter(wPtr, uPtr, f.c, f.co, 0);
+  }
+
+  winogradFilterSize(g: ConvGeometry, direction: WinogradDirection): number {
+    if (!winogradApplies(g)) return 0;
+    const f = direction === 'input' ? inputGradAsForward(g) : g;
+    return winogradApplies(f) ? this.kernel.wino_filter_size(f.c, f.co) : 0;
+  }
+
+  winogradFilter(wPtr: number, uPtr: number, g: ConvGeometry, direction: WinogradDirection): void {
+    if (this.winogradFilterSize(g, direction) === 0) throw new Error(`winogradFilter: Winograd does not run for this ${direction} conv (${g.kh}×${g.kw}, stride ${g.sh}×${g.sw}, ${g.c} → ${g.co} channels)`);
+    if (direction === 'input') this.transformFilter(wPtr, uPtr, inputGradAsForward(g), true);
+    else this.transformFilter(wPtr, uPtr, g, false);
   }
 
   get workersReady(): number {
@@ -403,8 +431,8 @@ class Runner implements ConvGradRunner {
     return this.kernel.input_grad_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
-  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry): void {
-    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true);
+  inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry, preparedPtr?: number): void {
+    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true, preparedPtr);
     this.kernel.input_grad_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(1, [dyPtr, scratchPtr, dxPtr, ...geometryArgs(g)], g.nb * g.h, [], convMacs(g));
   }
@@ -414,8 +442,8 @@ class Runner implements ConvGradRunner {
     return this.kernel.conv_forward_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
-  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean): void {
-    if (winogradApplies(g)) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false);
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean, preparedPtr?: number): void {
+    if (winogradApplies(g)) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false, preparedPtr);
     this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
   }

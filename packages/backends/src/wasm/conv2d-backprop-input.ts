@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
 import { jsPass } from './js-pass';
 import { convPadded, outputFromOps, type WasmBackendLike } from './kernel-utils';
+import { winogradFilterCacheFor } from './winograd-filter-cache';
 
 /**
  * `Conv2DBackpropInput` for wasm, replacing the stock kernel (correct but ~10× slower than a
@@ -27,7 +28,8 @@ export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; b
     const { heap, runner } = simd;
     const g = convGeometry(info);
     const out = heap.makeOutput(inputShape.slice(), 'float32');
-    heap.withScratch(runner.inputGradScratch(g), (scratch) => runner.inputGrad(heap.offset(dy), heap.offset(filter), heap.offset(out), scratch, g));
+    const prepared = winogradFilterCacheFor(heap).prepared(runner, filter, g, 'input');
+    heap.withScratch(runner.inputGradScratch(g), (scratch) => runner.inputGrad(heap.offset(dy), heap.offset(filter), heap.offset(out), scratch, g, prepared));
     return out;
   }
   return outputFromOps(args.backend as WasmBackendLike, [dy, filter], (dyt, wt) => conv2dInputGrad(dyt as tf.Tensor4D, wt as tf.Tensor4D, info));

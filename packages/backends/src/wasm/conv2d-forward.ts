@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
 import { stockKernel } from './kernel-utils';
+import { winogradFilterCacheFor } from './winograd-filter-cache';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -33,7 +34,8 @@ function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, relu: boole
   const g = convGeometry(info);
   const out = heap.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
-  heap.withScratch(runner.forwardScratch(g), (scratch) => runner.forward(heap.offset(x), heap.offset(filter), bias ? heap.offset(bias) : 0, heap.offset(out), scratch, g, relu));
+  const prepared = winogradFilterCacheFor(heap).prepared(runner, filter, g, 'forward');
+  heap.withScratch(runner.forwardScratch(g), (scratch) => runner.forward(heap.offset(x), heap.offset(filter), bias ? heap.offset(bias) : 0, heap.offset(out), scratch, g, relu, prepared));
   return out;
 }
 

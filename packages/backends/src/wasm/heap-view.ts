@@ -5,7 +5,7 @@ import type { WasmBackendLike } from './kernel-utils';
 interface WasmBackendInternals extends WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
-  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; has(dataId: tf.DataId): boolean; delete(dataId: tf.DataId): boolean };
   wasm: { tfjs: { disposeData(id: number): void }; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
@@ -54,6 +54,10 @@ export interface HeapMemory {
   fill(t: tf.TensorInfo, value: number): void;
   /** Runs `f` with the byte offset of `floats` floats of scratch memory, freed afterwards. */
   withScratch<T>(floats: number, f: (ptr: number) => T): T;
+  /** Frees memory from {@link makeOutput} that no tensor owns (a kernel's own long-lived buffer). */
+  release(t: tf.TensorInfo): void;
+  /** Whether the backend still holds data for `dataId` (false once every tensor of it was disposed). */
+  holds(dataId: tf.DataId): boolean;
 }
 
 /** The memory of a wasm backend (tfjs-backend-wasm 4.22), or `undefined` for any other backend. */
@@ -73,6 +77,11 @@ export function heapMemory(backend: unknown): HeapMemory | undefined {
       const offset = b.dataIdMap.get(t.dataId)!.memoryOffset / 4;
       new Float32Array(memory.buffer).fill(value, offset, offset + tf.util.sizeFromShape(t.shape));
     },
+    release: (t) => {
+      b.disposeData(t.dataId, true);
+    },
+    // has(), not get(): get() of an unknown id asks the engine to move it from another backend
+    holds: (dataId) => b.dataIdMap.has(dataId),
     withScratch: (floats, f) => {
       const scratch = b.makeOutput([Math.max(1, floats)], 'float32');
       try {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addWasm, keepStockAdd } from './add';
 import { AFFINE_ACT, AFFINE_ACT_GRAD, affineActGradWasm, affineActWasm } from './affine-act';
 import { batchMatMulWasm, keepStockBatchMatMul } from './batch-mat-mul';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, batchNormActGradWasm, batchNormActWasm } from './batch-norm-act';
@@ -119,6 +120,13 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     kernelFunc: batchNormActGradWasm as unknown as tf.KernelFunc,
   },
   {
+    kernelName: 'Add',
+    kind: 'replaced',
+    how: "a per-channel broadcast (a bias: rank >= 2 plus a vector of the last axis) as lico's one SIMD pass x·1 + bias, threaded, exactly the sum (the stock kernel's broadcasting loop takes ~4–5 ns per element); others: stock",
+    kernelFunc: addWasm as unknown as tf.KernelFunc,
+    keepStock: keepStockAdd,
+  },
+  {
     kernelName: AFFINE_ACT,
     kind: 'added',
     how: "inference-mode batch norm (a fixed per-channel affine map) and the LeakyReLU/ReLU after it in one SIMD pass, threaded; @lico/backbones uses it where registered (with @lico/core's gradient, which computes only the inputs' gradients the tape asks for)",
@@ -144,7 +152,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
  * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`, `LicoBatchNormAct`,
  * `LicoBatchNormActGrad`, `LicoAffineAct`, `LicoAffineActGrad`) and
  * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `BatchMatMul`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
- * `LeakyRelu`, `Identity`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
+ * `LeakyRelu`, `Identity`, `Add`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing
  * `@tensorflow/tfjs-backend-wasm`, before or after the backend is initialised.
  * Returns the names of the kernels it (re)registered this call (empty when already done).

@@ -175,3 +175,51 @@ describe('Identity on wasm shares data instead of copying', () => {
     x.dispose();
   });
 });
+
+describe('Add of a per-channel bias on wasm (one SIMD pass)', () => {
+  it.each([
+    { full: [3, 5, 4, 6], first: 'tensor' },
+    { full: [2, 7, 13], first: 'bias' }, // 13 channels: SIMD lanes and a tail; bias + tensor
+    { full: [64, 10], first: 'tensor' },
+    { full: [4, 8, 8, 128], first: 'tensor' }, // above the threading threshold
+  ])('equals the cpu backend bit for bit, with the bias gradient: $full, $first first', async ({ full, first }) => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const x = rand(full, 7);
+      const b = rand([full[full.length - 1]!], 8);
+      const dy = rand(full, 9);
+      const add = (p: tf.Tensor, q: tf.Tensor) => (first === 'bias' ? tf.add(q, p) : tf.add(p, q));
+      const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(add(p, q), dy)))([x, b]);
+      return [add(x, b), ...grads];
+    });
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(Array.from(wasm[1]!)).toEqual(Array.from(cpu[1]!));
+    expect(relativeError(wasm[2]!, cpu[2]!)).toBeLessThan(1e-6);
+  });
+
+  it('other adds go to the stock kernel: same shapes, scalars, int32, rank-1 pairs, other broadcasts (closed forms)', async () => {
+    await tf.setBackend('wasm');
+    const cases: [tf.Tensor, tf.Tensor, number[]][] = [
+      [tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([10, 20, 30, 40], [2, 2]), [11, 22, 33, 44]],
+      [tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.scalar(0.5), [1.5, 2.5, 3.5, 4.5]],
+      [tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor1d([10, 20], 'int32'), [11, 22, 13, 24]],
+      [tf.tensor1d([1, 2]), tf.tensor1d([3, 4]), [4, 6]],
+      [tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([10, 20], [2, 1]), [11, 12, 23, 24]],
+    ];
+    for (const [a, b, expected] of cases) {
+      const y = tf.add(a, b);
+      expect(Array.from(y.dataSync())).toEqual(expected);
+      tf.dispose([a, b, y]);
+    }
+  });
+
+  it('is leak-free (its coefficient scratch is freed)', async () => {
+    await tf.setBackend('wasm');
+    const x = rand([2, 4, 4, 8], 1);
+    const b = rand([8], 2);
+    const dataIds = tf.backend().numDataIds();
+    tf.add(x, b).dispose();
+    expect(tf.backend().numDataIds()).toBe(dataIds);
+    await expectNoLeaks(() => tf.add(x, b));
+    tf.dispose([x, b]);
+  });
+});
