@@ -133,6 +133,8 @@ def main():
         """Times fn(xs, targets, count) on all images after a one-image warm-up, repeated until
         S['minSeconds'] have passed (at least once), as saliency.mjs does; a library call that
         fails (e.g. another version's API) leaves the row null with the error in `missing`."""
+        if S.get('rows') and name not in S['rows']:
+            return  # not selected (--rows)
         implementations[name] = implementation
         try:
             fn(x[:1], targets[:1], 1)  # warm-up

@@ -16,7 +16,8 @@
 //   [--ig-steps 50] [--ig-method gauss-legendre] [--ig-batch 64] [--sg-samples 50] [--sg-sigma 0.15]
 //   [--sg-batch 64] [--occlusion-window 8] [--occlusion-stride 4] [--occlusion-batch 64]
 //   [--road-percentiles 10,20,30,40,50,60,70,80,90] [--road-batch 64] [--sensitivity-samples 200]
-//   [--sensitivity-radius 0.2] [--sensitivity-batch 64] [--min-seconds 0.5]
+//   [--sensitivity-radius 0.2] [--sensitivity-batch 64] [--min-seconds 0.5] [--rows gradient,scoreCam]
+// --rows: only these rows, on both sides (default: every row; the headline is then the first one).
 // Defaults are @lico/cam's own defaults (and, for ROAD and the Quantus metrics, the references').
 import { machine, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
@@ -65,6 +66,8 @@ const settings = {
   // Each row's call on all images repeats until this many seconds have passed (both sides): one
   // call of a fast row (a CAM, sparseness) takes milliseconds, below the timer's and JIT's noise.
   minSeconds: arg('min-seconds', 0.5),
+  // Only these rows on both sides (null: all).
+  rows: text('rows', '') ? text('rows', '').split(',') : null,
 };
 const S = settings;
 const log = (...a) => console.error('[saliency]', ...a);
@@ -164,6 +167,12 @@ row('maxSensitivity', { ...sensitivityOptions, interpreter: S.sensitivityInterpr
   await maxSensitivity(model, xs, sensitivityInterpreter, { ...sensitivityOptions, targets: ts });
   return [];
 });
+if (S.rows) {
+  const known = rows.map((r) => r.name);
+  const unknown = S.rows.filter((name) => !known.includes(name));
+  if (unknown.length) throw new Error(`--rows: unknown row(s) ${unknown.join(', ')}; valid: ${known.join(', ')}`);
+  rows.splice(0, rows.length, ...rows.filter((r) => S.rows.includes(r.name)));
+}
 for (let r = 1; r <= rounds; r++) {
   const ref = referenceRound(r);
   reference ??= ref;
@@ -192,11 +201,12 @@ for (const { name, rowSettings } of rows) {
 tf.dispose([x, saliency]);
 model.dispose();
 
-const head = methods.gradCam;
+const headName = methods.gradCam ? 'gradCam' : rows[0].name;
+const head = methods[headName];
 console.log(
   JSON.stringify({
     bench: 'saliency',
-    unit: 'images/s (Grad-CAM)',
+    unit: `images/s (${headName === 'gradCam' ? 'Grad-CAM' : headName})`,
     ours: head.ours,
     reference: head.reference,
     ratio: head.ratio,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
+import { BATCH_NORM_FOLD, createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
 import { batchNormActInference, batchNormActTraining } from './batch-norm';
 
 /** How a variable is laid out relative to its PyTorch twin (for import). */
@@ -177,16 +177,16 @@ function tapFor(layer: Conv | BatchNorm, kind: 'conv' | 'batch-norm', bias: () =
 }
 
 /**
- * Applies a convolution with PyTorch's symmetric zero padding. With a bias: one fused pass, except
- * in inference mode under a gradient tape (input gradients of saliency methods), where it is a
- * plain convolution plus the bias, whose gradients the tape computes only where they are needed
- * (the fused op's backward always computes the filter gradient too, a full pass per layer).
+ * Applies a convolution with PyTorch's symmetric zero padding. With a bias: one fused pass. In
+ * inference mode under a gradient tape (input gradients of saliency methods) that pass is the
+ * `FusedConv2D` kernel itself, whose gradient (@lico/core's) computes only what the tape asks for;
+ * `tf.fused.conv2d`'s backward always computes the filter gradient too, a full pass per layer.
  */
 export function applyConv(x: tf.Tensor4D, c: Conv, training: boolean): tf.Tensor4D {
   const bias = c.bias;
   if (!bias) return tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad);
   const y = !training && tf.engine().state.gradientDepth > 0
-    ? (tf.add(tf.conv2d(x, c.weight as tf.Tensor4D, c.stride, c.pad), bias) as tf.Tensor4D)
+    ? (tf.engine().runKernel(tf.FusedConv2D, { x, filter: c.weight, bias }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dilations: 1, activation: 'linear' } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
     : tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: c.pad, bias });
   const tap = tapFor(c, 'conv', () => tf.clone(bias) as tf.Tensor1D);
   return tap ? tap(y) : y;
@@ -205,11 +205,24 @@ export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean,
     return batchNormActTraining(x, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.epsilon, slope, (s) => updateMovingStats(bn, s.mean, s.variance, s.count));
   }
   return tf.tidy(() => {
-    // PyTorch's CPU kernel folds the same way, in this order: α = γ·(1/√(σ²+ε)), out = x·α + (β − μ·α).
-    const scale = tf.mul(bn.gamma, tf.reciprocal(tf.sqrt(tf.add(bn.movingVar, bn.epsilon)))) as tf.Tensor1D;
-    const shift = tf.sub(bn.beta, tf.mul(bn.movingMean, scale)) as tf.Tensor1D;
+    const { scale, shift } = foldBatchNorm(bn);
     return batchNormActInference(x, scale, shift, slope, tapFor(bn, 'batch-norm', () => batchNormEffectiveBias(bn)));
   });
+}
+
+/**
+ * A batch norm's running statistics folded into `x·scale + shift`, as PyTorch's CPU kernel folds
+ * them, in this order: `scale = γ·(1/√(σ²+ε))`, `shift = β − μ·scale`. One `LicoBatchNormFold`
+ * kernel where the backend registered it (`@lico/backends` does for wasm; the same bits), else
+ * those six stock ops.
+ */
+function foldBatchNorm(bn: BatchNorm): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+  if (tf.getKernel(BATCH_NORM_FOLD, tf.getBackend()) && bn.gamma.dtype === 'float32') {
+    const [scale, shift] = tf.engine().runKernel(BATCH_NORM_FOLD, { gamma: bn.gamma, beta: bn.beta, mean: bn.movingMean, variance: bn.movingVar }, { epsilon: bn.epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor1D[];
+    return { scale: scale!, shift: shift! };
+  }
+  const scale = tf.mul(bn.gamma, tf.reciprocal(tf.sqrt(tf.add(bn.movingVar, bn.epsilon)))) as tf.Tensor1D;
+  return { scale, shift: tf.sub(bn.beta, tf.mul(bn.movingMean, scale)) as tf.Tensor1D };
 }
 
 /**

@@ -590,7 +590,8 @@ EXPORT void affine_act_grad(const float* dy, const float* y, float* dx, const fl
 // The filter gradient uses the adjoints: dU[e][c][o] = Σ_t V[e][t][c] · (A dY_t Aᵀ)[e][o] over the
 // tiles (summed in fixed groups, as filter_grad_groups), then dg = Gᵀ dU G.
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
-// Scratch: the caller gives each chunk of work units its own slot (slot = begin / chunk). The 16
+// Scratch: the caller gives each thread its own slot (wino_forward: `slot`; the filter gradient:
+// one per tile group). The 16
 // planes of a block (one per e) lie wino_plane floats apart: a block of tiles times the channels,
 // plus one cache line, so that the 16 loads or stores of one tile do not all fall in the same
 // cache set (a plane of a power-of-two size would put them 4 KiB apart).
@@ -696,14 +697,15 @@ EXPORT int wino_slot_size(int c, int co, int tb) { return 16 * (wino_plane(tb, (
 /**
  * Blocks [block_begin, block_end) of tb tiles of the stride-1 3×3 conv y ([nb, ho, wo, co]) of x
  * ([nb, h, w, c]) with the transformed filter u (wino_filter), padding top/left, + bias (0: none),
- * then max(0, ·) if relu. Scratch slot block_begin / chunk of `scratch` (wino_slot_size floats each).
+ * then max(0, ·) if relu. Scratch: slot `slot` of `scratch` (wino_slot_size floats each), the calling
+ * thread's own (the blocks' results do not depend on it).
  */
 EXPORT void wino_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
-                         int top, int left, int tb, int block_begin, int block_end, int chunk, const float* bias, int relu) {
+                         int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
   int cpad = (c + 3) / 4 * 4, copad = (co + 3) / 4 * 4;
   int tw = (wo + 1) / 2, tpi = (ho + 1) / 2 * tw, tiles = nb * tpi;
   int pv = wino_plane(tb, cpad), pm = wino_plane(tb, copad);
-  float* v = scratch + (long long)(block_begin / chunk) * wino_slot_size(c, co, tb);
+  float* v = scratch + (long long)slot * wino_slot_size(c, co, tb);
   float* mm = v + 16 * pv;
   v128_t zero = wasm_f32x4_splat(0.0f);
   for (int blk = block_begin; blk < block_end; blk++) {

@@ -179,7 +179,8 @@ export async function useBackend(name: BackendName | (string & {}) = 'auto', opt
     if (!loaded.ok && !tf.findBackendFactory('wasm')) return false;
     const threads = resolveWasmThreads(options.threads);
     const build = (options.trainingKernels ?? true) ? resolveWasmKernels(options.kernels) : undefined;
-    if (threads > 1) await startThreadedWasm(threads);
+    // With lico's kernels, XNNPACK is left one thread: see startThreadedWasm.
+    if (threads > 1) await startThreadedWasm(threads, build && !IN_BROWSER ? { xnnpackThreads: 1 } : {});
     if (build) {
       if (options.conv !== undefined) selectWasmConvAlgorithm(options.conv);
       else wasmConvAlgorithm(); // an invalid LICO_WASM_CONV fails here, before any work

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { useCpuBackend } from '@lico/testing';
-import { TFJS_GRADIENT_CONFIGS, registerMissingGradients } from './register-gradients';
+import { LICO_STOCK_GRADIENT_CONFIGS, TFJS_GRADIENT_CONFIGS, registerMissingGradients } from './register-gradients';
 
 const require = createRequire(import.meta.url);
 await useCpuBackend();
@@ -43,16 +43,18 @@ describe('registerMissingGradients', () => {
     }
   });
 
-  it('says what it registered on import: all 101 in a fresh process, all but one already registered there (built ESM and CJS)', () => {
+  it("says what it registered on import: tfjs-core's 101 and lico's FusedConv2D in a fresh process, all but one already registered there (built ESM and CJS)", () => {
+    const all = TFJS_GRADIENT_CONFIGS.length + LICO_STOCK_GRADIENT_CONFIGS.length;
+    expect([TFJS_GRADIENT_CONFIGS.length, LICO_STOCK_GRADIENT_CONFIGS.map((c) => c.kernelName)]).toEqual([101, ['FusedConv2D']]);
     const run = (code: string) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf-8' }).trim();
     const fresh = run("const m = await import('./dist/index.js'); console.log(String(m.gradientsRegisteredOnImport.length))");
-    expect(fresh).toBe(String(TFJS_GRADIENT_CONFIGS.length));
+    expect(fresh).toBe(String(all));
     const withAbs = run(
       "import * as tf from '@tensorflow/tfjs-core'; import { createRequire } from 'node:module';" +
         "const mine = { kernelName: 'Abs', gradFunc: (dy) => ({ x: () => dy }) }; tf.registerGradient(mine);" +
         "const m = createRequire(import.meta.url)('./dist/index.cjs');" +
         "console.log([m.gradientsRegisteredOnImport.length, m.gradientsRegisteredOnImport.includes('Abs'), tf.getGradient('Abs') === mine].join(' '))",
     );
-    expect(withAbs).toBe(`${TFJS_GRADIENT_CONFIGS.length - 1} false true`);
+    expect(withAbs).toBe(`${all - 1} false true`);
   });
 });

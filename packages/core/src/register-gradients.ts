@@ -11,6 +11,8 @@
 import type { GradConfig } from '@tensorflow/tfjs-core';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import { affineActGradConfig } from './ops/affine-act-grad';
+import { batchNormFoldGradConfig } from './ops/batch-norm-fold-grad';
+import { fusedConv2DGradConfig } from './ops/fused-conv2d-grad';
 import { absGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Abs_grad.js';
 import { acosGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Acos_grad.js';
 import { acoshGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Acosh_grad.js';
@@ -219,12 +221,13 @@ export const TFJS_GRADIENT_CONFIGS: readonly GradConfig[] = [
 ];
 
 /**
- * Registers the tfjs-core gradient of every kernel that has none; returns the kernel names it
- * registered (empty when, e.g., `@tensorflow/tfjs` was imported first). Runs on import of `@lico/core`.
+ * Registers the tfjs-core gradient of every kernel that has none, and lico's for the stock kernels
+ * tfjs-core has none for ({@link LICO_STOCK_GRADIENT_CONFIGS}); returns the kernel names it
+ * registered (only those when, e.g., `@tensorflow/tfjs` was imported first). Runs on import of `@lico/core`.
  */
 export function registerMissingGradients(): string[] {
   const registered: string[] = [];
-  for (const config of TFJS_GRADIENT_CONFIGS) {
+  for (const config of [...TFJS_GRADIENT_CONFIGS, ...LICO_STOCK_GRADIENT_CONFIGS]) {
     if (getGradient(config.kernelName)) continue;
     registerGradient(config);
     registered.push(config.kernelName);
@@ -232,8 +235,15 @@ export function registerMissingGradients(): string[] {
   return registered;
 }
 
+/**
+ * lico's gradients for stock kernels that tfjs-core has none for (`FusedConv2D`: `tf.fused.conv2d`
+ * differentiates through `customGrad` instead), registered by {@link registerMissingGradients}
+ * where none is registered yet.
+ */
+export const LICO_STOCK_GRADIENT_CONFIGS: readonly GradConfig[] = [fusedConv2DGradConfig];
+
 /** The gradients of lico's own shared kernels (`ops/kernel-names.ts`), registered on import of `@lico/core`. */
-export const LICO_GRADIENT_CONFIGS: readonly GradConfig[] = [affineActGradConfig];
+export const LICO_GRADIENT_CONFIGS: readonly GradConfig[] = [affineActGradConfig, batchNormFoldGradConfig];
 for (const config of LICO_GRADIENT_CONFIGS) registerGradient(config);
 
 /** Kernel names whose gradient `@lico/core` registered on import (those that had none). */

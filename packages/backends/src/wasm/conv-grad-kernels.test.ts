@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRng, UnknownNameError } from '@lico/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
-import { convGradRunner, selectWasmConvAlgorithm, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
+import { claimChunks, convGradRunner, selectWasmConvAlgorithm, SLOTS, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
 import { selectWasmKernelBuild, wasmKernelBuild } from './kernel-build';
 import { KERNEL_BUILDS } from './test-parity';
 
@@ -295,5 +295,53 @@ describe.each(KERNEL_BUILDS)('Winograd F(2×2, 3×3) for stride-1 3×3 convs (fo
     expect(winogradApplies(geometry(1, 8, 8, 16, 16, 5, 5, 1, 1, [2, 2, 2, 2]))).toBe(false);
     expect(winogradApplies(geometry(1, 8, 8, 3, 16, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
     expect(winogradApplies(geometry(1, 8, 8, 16, 8, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
+  });
+});
+
+describe('claimChunks (how the threads share a job)', () => {
+  const control = () => {
+    const shared = new SharedArrayBuffer(8 * (SLOTS.claim + 1));
+    return { ctl: new Int32Array(shared), claim: new BigUint64Array(shared) };
+  };
+  const post = (claim: BigUint64Array, gen: number) => Atomics.store(claim, SLOTS.claim, BigInt(gen >>> 0) << 32n);
+
+  it("runs every chunk of the current job once, with the range and this thread's index, and counts them", () => {
+    const { ctl, claim } = control();
+    post(claim, 7);
+    const calls: number[][] = [];
+    // args [10, 20], trailing [-1, 30]; index 2 (the first trailing) is the thread's own slot
+    const error = claimChunks(ctl, claim, SLOTS, 7, (...a) => void calls.push(a), [10, 20, -1, 30], 2, 10, 4, 3, 2, 1);
+    expect(error).toBeUndefined();
+    expect(calls).toEqual([
+      [10, 20, 0, 4, 1, 30],
+      [10, 20, 4, 8, 1, 30],
+      [10, 20, 8, 10, 1, 30],
+    ]);
+    expect(Atomics.load(ctl, SLOTS.completed)).toBe(3);
+    // nothing left to claim
+    expect(claimChunks(ctl, claim, SLOTS, 7, () => calls.push([]), [0], 1, 10, 4, 3, -1, 0)).toBeUndefined();
+    expect(calls).toHaveLength(3);
+  });
+
+  it('claims nothing for a job that is over: a thread that read an earlier generation runs no chunk of a later one', () => {
+    const { ctl, claim } = control();
+    post(claim, 8); // generation 8 posted; a late thread still holds generation 7's arguments
+    let ran = 0;
+    claimChunks(ctl, claim, SLOTS, 7, () => void ran++, [], 0, 10, 1, 10, -1, 1);
+    expect(ran).toBe(0);
+    expect(Atomics.load(claim, SLOTS.claim)).toBe(8n << 32n); // the claim counter untouched
+    // generations past 2^31 (the Int32 slot wraps negative) tag the same way on both sides
+    post(claim, -5);
+    claimChunks(ctl, claim, SLOTS, -5, () => void ran++, [], 0, 2, 1, 2, -1, 0);
+    expect(ran).toBe(2);
+  });
+
+  it('a chunk that throws still counts as completed, marks the job failed, and its first error is returned', () => {
+    const { ctl, claim } = control();
+    post(claim, 1);
+    const error = claimChunks(ctl, claim, SLOTS, 1, (_b, e) => { if (e === 2) throw new Error('chunk 1'); if (e === 3) throw new Error('chunk 2'); }, [], 0, 3, 1, 3, -1, 0);
+    expect((error as Error).message).toBe('chunk 1');
+    expect(Atomics.load(ctl, SLOTS.completed)).toBe(3);
+    expect(Atomics.load(ctl, SLOTS.jobFailed)).toBe(1);
   });
 });

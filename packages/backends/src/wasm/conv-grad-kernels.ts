@@ -113,20 +113,25 @@ export interface ConvGradRunner {
   affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
 }
 
-// Control block shared with the workers (Int32 slots).
+// Control block shared with the workers (Int32 slots; CLAIM is a BigUint64 slot).
 const GENERATION = 0; // bumped by the caller for each job; workers wait on it
-const DONE = 1; // workers that finished the current job
+const COMPLETED = 1; // chunks of the current job finished (by any thread); the caller waits on it
 const READY = 2; // workers that started (instantiated the module)
 const FAILED = 3; // 1 once a worker could not start (permanent)
 const JOB = 4; // index into JOB_FUNCTIONS
 const TOTAL = 5; // units of work (row groups, rows or element ranges) the threads share
 const ARGC = 6; // arguments before the work range
 const TRAILING = 7; // arguments after it
-const JOB_FAILED = 8; // 1 when a worker's share of the current job threw
-const NEXT = 9; // the next unit of work not yet taken (threads take chunks with Atomics.add)
+const JOB_FAILED = 8; // 1 when a thread's chunk of the current job threw
+const CHUNKS = 9; // chunks of the current job
 const CHUNK = 10; // units per chunk
-const ARGS = 11; // the arguments, then the range, then the trailing arguments
+const THREAD_ARG = 11; // index in the arguments that each thread sets to its own index (a scratch slot), -1: none
+const ARGS = 12; // the arguments, then the range, then the trailing arguments
 const MAX_ARGS = 24;
+/** BigUint64 index of the claim counter, after the Int32 slots: (generation << 32) + the next chunk not yet taken. */
+const CLAIM = Math.ceil((ARGS + MAX_ARGS) / 2);
+/** Bytes of the control block. */
+const CONTROL_BYTES = 8 * (CLAIM + 1);
 const JOB_FUNCTIONS = [
   'filter_grad_groups',
   'input_grad',
@@ -143,42 +148,104 @@ const JOB_FUNCTIONS = [
   'affine_act_grad',
 ] as const;
 
-/** Below this many multiply-adds a call runs on the calling thread alone (waking a worker costs ~0.1 ms). */
-const PARALLEL_MIN_MACS = 4e6;
+/**
+ * Below this many multiply-adds (~50 µs of work) a call runs on the calling thread alone. Above
+ * it, a worker still asleep costs the caller only the notify: the caller takes every chunk the
+ * worker has not claimed, and never waits for it to wake.
+ */
+const PARALLEL_MIN_MACS = 1e6;
+/** What one element of a memory-bound pass (batch-norm apply, sums) counts as in multiply-adds. */
+const PASS_ELEMENT_MACS = 10;
 
 /**
- * The worker: instantiates the module on the shared memory, then takes chunks of each job's units
- * (`fn(...args, begin, end, ...trailing)` over [begin, end)) from a shared counter until none are
- * left, as the calling thread does: a thread slowed down by other processes takes fewer chunks.
+ * Milliseconds a thread polls for an event (a new job, the last chunk) before it sleeps in
+ * `Atomics.wait`. A sleeping thread's core may halt, and waking it can take from 0.05 ms to
+ * several on a virtual machine whose host is busy (PyTorch's OpenMP threads spin ~200 ms for the
+ * same reason); the next job of a network usually comes well within this.
+ */
+const SPIN_MS = 1;
+
+/** Where {@link claimChunks} finds its slots (passed, not closed over: the workers run its source). */
+export const SLOTS = { claim: CLAIM, completed: COMPLETED, jobFailed: JOB_FAILED } as const;
+
+/**
+ * Takes chunks of the job of generation `gen` until none is left (or another job has started),
+ * running `fn(...a[0, argc), begin, end, ...a[argc, …))` on each (with `a[threadArg]`, if
+ * `threadArg >= 0`, set to this thread's index `thread`: its own scratch slot): a claim is a compare-exchange
+ * on the counter tagged with the generation, so a thread that read a job's arguments late claims
+ * nothing once the job is over, and the caller never waits for a thread that has not woken yet
+ * (it takes every chunk itself). A chunk that throws marks the job failed and still counts as
+ * completed; the first such error is returned. Self-contained: the workers run its source.
+ * Exported for its test only (not from the package).
+ */
+export function claimChunks(
+  ctl: Int32Array,
+  claim: BigUint64Array,
+  slots: typeof SLOTS,
+  gen: number,
+  fn: (...a: number[]) => void,
+  a: number[],
+  argc: number,
+  total: number,
+  chunk: number,
+  chunks: number,
+  threadArg: number,
+  thread: number,
+): unknown {
+  let error: unknown;
+  const tag = BigInt(gen >>> 0) << 32n;
+  if (threadArg >= 0) a[threadArg] = thread;
+  const end = tag + BigInt(chunks);
+  for (;;) {
+    const v = Atomics.load(claim, slots.claim);
+    if (v < tag || v >= end) return error;
+    if (Atomics.compareExchange(claim, slots.claim, v, v + 1n) !== v) continue;
+    const begin = Number(v - tag) * chunk;
+    try {
+      fn(...a.slice(0, argc), begin, Math.min(total, begin + chunk), ...a.slice(argc));
+    } catch (e) {
+      error ??= e;
+      Atomics.store(ctl, slots.jobFailed, 1);
+    }
+    if (Atomics.add(ctl, slots.completed, 1) + 1 === chunks) Atomics.notify(ctl, slots.completed);
+  }
+}
+
+/**
+ * The worker: instantiates the module on the shared memory, then for each job takes chunks of its
+ * units (`fn(...args, begin, end, ...trailing)` over [begin, end)) as the calling thread does: a
+ * thread slowed down by other processes takes fewer chunks.
  */
 const WORKER_SOURCE = `
+const claimChunks = (${claimChunks.toString()});
+const slots = ${JSON.stringify(SLOTS)};
 function main({ module, memory, control, index, threads, functions }) {
 const ctl = new Int32Array(control);
+const claim = new BigUint64Array(control);
 let kernel;
 try {
   kernel = new WebAssembly.Instance(module, { env: { memory } }).exports;
   Atomics.add(ctl, ${READY}, 1);
 } catch (e) {
   Atomics.store(ctl, ${FAILED}, 1);
-  Atomics.notify(ctl, ${DONE});
+  Atomics.notify(ctl, ${COMPLETED});
   throw e;
 }
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctl, ${GENERATION}, seen);
-  seen = Atomics.load(ctl, ${GENERATION});
-  const argc = ctl[${ARGC}], total = ctl[${TOTAL}], chunk = ctl[${CHUNK}];
-  const a = Array.from(ctl.subarray(${ARGS}, ${ARGS} + argc + ctl[${TRAILING}]));
-  const fn = kernel[functions[ctl[${JOB}]]];
-  try {
-    for (let begin = Atomics.add(ctl, ${NEXT}, chunk); begin < total; begin = Atomics.add(ctl, ${NEXT}, chunk)) {
-      fn(...a.slice(0, argc), begin, Math.min(total, begin + chunk), ...a.slice(argc));
-    }
-  } catch (e) {
-    Atomics.store(ctl, ${JOB_FAILED}, 1);
+  let gen = Atomics.load(ctl, ${GENERATION});
+  for (let i = 1, t0 = performance.now(); gen === seen; i++) {
+    gen = Atomics.load(ctl, ${GENERATION});
+    if ((i & 1023) === 0 && performance.now() - t0 > ${SPIN_MS}) break;
   }
-  Atomics.add(ctl, ${DONE}, 1);
-  Atomics.notify(ctl, ${DONE});
+  if (gen === seen) {
+    Atomics.wait(ctl, ${GENERATION}, seen);
+    gen = Atomics.load(ctl, ${GENERATION});
+  }
+  seen = gen;
+  const argc = ctl[${ARGC}];
+  const a = Array.from(ctl.subarray(${ARGS}, ${ARGS} + argc + ctl[${TRAILING}]));
+  claimChunks(ctl, claim, slots, gen, kernel[functions[ctl[${JOB}]]], a, argc, ctl[${TOTAL}], ctl[${CHUNK}], ctl[${CHUNKS}], ctl[${THREAD_ARG}], index);
 }
 }
 `;
@@ -273,6 +340,7 @@ function inputGradAsForward(g: ConvGeometry): ConvGeometry {
 
 class Runner implements ConvGradRunner {
   private readonly control: Int32Array | undefined;
+  private readonly claim: BigUint64Array | undefined;
   private failure: Error | undefined;
   /** Calls shared with the workers so far. */
   parallelCalls = 0;
@@ -285,7 +353,9 @@ class Runner implements ConvGradRunner {
     readonly build: WasmKernelBuild,
   ) {
     if (threads > 1) {
-      this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+      const shared = new SharedArrayBuffer(CONTROL_BYTES);
+      this.control = new Int32Array(shared);
+      this.claim = new BigUint64Array(shared);
       for (let index = 1; index < threads; index++) {
         const workerData = { module, memory, control: this.control.buffer, index, threads, functions: JOB_FUNCTIONS };
         startWorker(WORKER_SOURCE, workerData, (e) => (this.failure ??= e));
@@ -296,60 +366,64 @@ class Runner implements ConvGradRunner {
   /**
    * Runs `fn(...args, begin, end, ...trailing)` over `total` units, in chunks taken by the threads
    * from a shared counter when `macs` is large enough (`chunksPerThread` chunks each on average).
-   * Each unit's results do not depend on which thread computes it.
+   * Each unit's results do not depend on which thread computes it. `threadArg` (an index into
+   * `[...args, ...trailing]`, -1: none): the argument each thread sets to its own index (0 … threads − 1).
    */
-  private parallel(job: number, args: number[], total: number, trailing: number[], macs: number, chunksPerThread = 8): void {
+  private parallel(job: number, args: number[], total: number, trailing: number[], macs: number, chunksPerThread = 8, threadArg = -1): void {
     const fn = this.kernel[JOB_FUNCTIONS[job]!] as (...a: number[]) => void;
     const ctl = this.control;
     // A page's main thread cannot wait for workers that have not started: it runs alone until they have.
     if (!ctl || macs < PARALLEL_MIN_MACS || total < this.threads || (!CAN_BLOCK && Atomics.load(ctl, READY) < this.threads - 1)) {
+      if (threadArg >= 0) (threadArg < args.length ? args : trailing)[threadArg < args.length ? threadArg : threadArg - args.length] = 0;
       fn(...args, 0, total, ...trailing);
       return;
     }
     this.parallelCalls += 1;
+    const claim = this.claim!;
+    const chunk = this.chunk(total, chunksPerThread);
+    const chunks = Math.ceil(total / chunk);
+    const a = [...args, ...trailing];
+    // No thread is inside the previous job any more (all its chunks completed): its slots are free.
     ctl[JOB] = job;
     ctl[TOTAL] = total;
     ctl[ARGC] = args.length;
     ctl[TRAILING] = trailing.length;
-    const chunk = this.chunk(total, chunksPerThread);
     ctl[CHUNK] = chunk;
-    ctl.set([...args, ...trailing], ARGS);
-    Atomics.store(ctl, NEXT, 0);
-    Atomics.store(ctl, DONE, 0);
+    ctl[CHUNKS] = chunks;
+    ctl[THREAD_ARG] = threadArg;
+    ctl.set(a, ARGS);
+    Atomics.store(ctl, COMPLETED, 0);
     Atomics.store(ctl, JOB_FAILED, 0);
-    Atomics.add(ctl, GENERATION, 1);
+    const gen = (Atomics.load(ctl, GENERATION) + 1) | 0;
+    Atomics.store(claim, CLAIM, BigInt(gen >>> 0) << 32n);
+    Atomics.store(ctl, GENERATION, gen);
     Atomics.notify(ctl, GENERATION);
-    // This thread's chunks; if one throws, still wait for the workers (they write the same outputs).
-    let mine: unknown;
-    try {
-      for (let begin = Atomics.add(ctl, NEXT, chunk); begin < total; begin = Atomics.add(ctl, NEXT, chunk)) fn(...args, begin, Math.min(total, begin + chunk), ...trailing);
-    } catch (error) {
-      mine = error;
-      Atomics.store(ctl, NEXT, total); // stop handing out chunks
+    // This thread's chunks (one that throws is counted as completed; its error is thrown below).
+    const mine = claimChunks(ctl, claim, SLOTS, gen, fn, a, args.length, total, chunk, chunks, threadArg, 0);
+    // Only chunks a worker has taken and not finished remain: wait for them, spinning first.
+    let done = Atomics.load(ctl, COMPLETED);
+    for (let i = 1, t0 = performance.now(); done < chunks; i++) {
+      done = Atomics.load(ctl, COMPLETED);
+      if ((i & 1023) === 0 && performance.now() - t0 > SPIN_MS) break;
     }
-    const others = this.threads - 1;
-    const started = Date.now();
-    for (let done = Atomics.load(ctl, DONE); done < others; done = Atomics.load(ctl, DONE)) {
+    for (; done < chunks; done = Atomics.load(ctl, COMPLETED)) {
       if (Atomics.load(ctl, FAILED) || this.failure) throw new Error(`a lico wasm kernel worker could not start${this.failure ? `: ${this.failure.message}` : ''}`);
-      // A worker that never started (its thread could not be created) must not hang the caller.
-      if (Atomics.load(ctl, READY) < others && Date.now() - started > 60_000) throw new Error('the lico wasm kernel workers did not start within 60 s');
       // A page's main thread may not block: it spins (the workers run meanwhile).
-      if (CAN_BLOCK) Atomics.wait(ctl, DONE, done, 100);
+      if (CAN_BLOCK) Atomics.wait(ctl, COMPLETED, done, 100);
     }
     if (mine !== undefined) throw mine;
     if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
   }
 
-  /** Units per chunk of a parallel job over `total` units (1 chunk of `total` where it runs on one thread, as slot 0). */
+  /** Units per chunk of a parallel job over `total` units. */
   private chunk(total: number, chunksPerThread = 8): number {
     return Math.max(1, Math.ceil(total / (this.threads * chunksPerThread)));
   }
 
-  /** Floats of the Winograd forward's scratch: the transformed filter, then one slot per chunk of blocks. */
+  /** Floats of the Winograd forward's scratch: the transformed filter, then one slot per thread (a slot stays in that thread's cache). */
   private winogradForwardScratch(f: ConvGeometry): number {
     const tb = winogradBlockTiles(f.c, f.co);
-    const blocks = Math.ceil(winogradTiles(f) / tb);
-    return this.kernel.wino_filter_size(f.c, f.co) + Math.ceil(blocks / this.chunk(blocks)) * this.kernel.wino_slot_size(f.c, f.co, tb);
+    return this.kernel.wino_filter_size(f.c, f.co) + this.threads * this.kernel.wino_slot_size(f.c, f.co, tb);
   }
 
   /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
@@ -360,7 +434,7 @@ class Runner implements ConvGradRunner {
     if (preparedPtr === undefined) this.transformFilter(wPtr, u, f, flip);
     const slots = scratchPtr + 4 * this.kernel.wino_filter_size(f.c, f.co);
     const args = [xPtr, u, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
-    this.parallel(9, args, blocks, [this.chunk(blocks), biasPtr, relu ? 1 : 0], (convMacs(f) * 4) / 9);
+    this.parallel(9, args, blocks, [0, biasPtr, relu ? 1 : 0], (convMacs(f) * 4) / 9, 8, args.length);
   }
 
   /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is). */
@@ -463,23 +537,23 @@ class Runner implements ConvGradRunner {
     return Math.min(8, Math.max(1, Math.floor(m / 2048)));
   }
 
-  // Batch-norm passes cost a few operations per element: counted as 4 "multiply-adds" each.
+  // Batch-norm passes are memory-bound: an element counts as PASS_ELEMENT_MACS multiply-adds.
   batchNormSums(xPtr: number, sumsPtr: number, m: number, c: number, grad?: { dyPtr: number; yPtr: number; coefPtr: number }): void {
     const groups = this.batchNormGroups(m);
-    if (grad) this.parallel(6, [grad.dyPtr, grad.yPtr, xPtr, sumsPtr, grad.coefPtr, m, c], groups, [groups], 4 * m * c, 1);
-    else this.parallel(5, [xPtr, sumsPtr, m, c], groups, [groups], 4 * m * c, 1);
+    if (grad) this.parallel(6, [grad.dyPtr, grad.yPtr, xPtr, sumsPtr, grad.coefPtr, m, c], groups, [groups], PASS_ELEMENT_MACS * m * c, 1);
+    else this.parallel(5, [xPtr, sumsPtr, m, c], groups, [groups], PASS_ELEMENT_MACS * m * c, 1);
   }
 
   batchNormApply(xPtr: number, yPtr: number, coefPtr: number, m: number, c: number): void {
-    this.parallel(7, [xPtr, yPtr, coefPtr, m, c], m, [], 4 * m * c);
+    this.parallel(7, [xPtr, yPtr, coefPtr, m, c], m, [], PASS_ELEMENT_MACS * m * c);
   }
 
   batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
-    this.parallel(8, [dyPtr, yPtr, xPtr, dxPtr, coefPtr, m, c], m, [], 4 * m * c);
+    this.parallel(8, [dyPtr, yPtr, xPtr, dxPtr, coefPtr, m, c], m, [], PASS_ELEMENT_MACS * m * c);
   }
 
   affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
-    this.parallel(12, [dyPtr, yPtr, dxPtr, coefPtr, m, c], m, [], 3 * m * c);
+    this.parallel(12, [dyPtr, yPtr, dxPtr, coefPtr, m, c], m, [], PASS_ELEMENT_MACS * m * c);
   }
 }
 

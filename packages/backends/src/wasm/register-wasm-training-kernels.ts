@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addWasm, keepStockAdd } from './add';
 import { AFFINE_ACT, AFFINE_ACT_GRAD, affineActGradWasm, affineActWasm } from './affine-act';
 import { batchMatMulWasm, keepStockBatchMatMul } from './batch-mat-mul';
+import { BATCH_NORM_FOLD, batchNormFoldWasm } from './batch-norm-fold';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, batchNormActGradWasm, batchNormActWasm } from './batch-norm-act';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
@@ -137,6 +138,12 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     kind: 'added',
     how: 'its input gradient dx = (y > 0 ? dy : alpha·dy)·scale in one SIMD pass, threaded',
     kernelFunc: affineActGradWasm as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: BATCH_NORM_FOLD,
+    kind: 'added',
+    how: "inference batch norm's running statistics folded into scale and shift in one JavaScript pass (the same float32 bits as the six stock ops it replaces)",
+    kernelFunc: batchNormFoldWasm as unknown as tf.KernelFunc,
   },
   {
     kernelName: 'Identity',

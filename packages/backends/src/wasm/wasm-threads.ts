@@ -55,14 +55,23 @@ export function wasmThreadsStarted(): number {
  * Call it before the wasm backend is first used: an already-initialised wasm backend is removed
  * (its tensors with it). Calling it again with the same count does nothing; with another count,
  * it throws (the thread pool cannot be resized). Returns the thread count XNNPACK reports.
+ *
+ * `options.xnnpackThreads` (default `threads`) sizes XNNPACK's own pool apart from `threads`, which
+ * lico's kernels use: `useBackend` passes 1 when it registers lico's kernels, which then run the
+ * heavy work on their own threads, because parked XNNPACK threads cost ~1.5–2 ms to wake for each
+ * small stock op (see the backends README).
  */
-export async function startThreadedWasm(threads: number): Promise<number> {
+export async function startThreadedWasm(threads: number, options: { readonly xnnpackThreads?: number } = {}): Promise<number> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 8) throw new RangeError(`wasm threads must be an integer in [1, 8], got ${threads}`);
+  const xnnpackThreads = options.xnnpackThreads ?? threads;
+  if (!Number.isInteger(xnnpackThreads) || xnnpackThreads < 1 || xnnpackThreads > threads) {
+    throw new RangeError(`xnnpackThreads must be an integer in [1, threads = ${threads}], got ${xnnpackThreads}`);
+  }
   if (started) {
     if (started.threads !== threads) throw new Error(`The threaded wasm backend already runs with ${started.threads} threads; it cannot be restarted with ${threads}.`);
     return threads;
   }
-  if (IN_BROWSER) return startThreadedWasmInPage(threads);
+  if (IN_BROWSER) return startThreadedWasmInPage(threads, xnnpackThreads);
   // Imported here, not at the top: loading tfjs-backend-wasm registers the 'wasm' backend, and
   // importing @lico/backends must not change the default backend.
   const { BackendWasm, setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
@@ -96,7 +105,7 @@ export async function startThreadedWasm(threads: number): Promise<number> {
     dispose: module.cwrap('dispose', null, []),
   };
   if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
-  setThreadsCount(threads);
+  setThreadsCount(xnnpackThreads);
   let actual = 0;
   tf.registerBackend(
     'wasm',
@@ -123,7 +132,7 @@ export async function startThreadedWasm(threads: number): Promise<number> {
  * count, before the backend's first use. lico's kernels then start `threads − 1` Web Workers on the
  * same memory (see {@link wasmKernelWorkersReady}).
  */
-async function startThreadedWasmInPage(threads: number): Promise<number> {
+async function startThreadedWasmInPage(threads: number, xnnpackThreads: number): Promise<number> {
   if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
     throw new ConfigError(
       `wasm threads = ${threads} in a browser need a cross-origin isolated page (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp): without them the page has no shared memory. Or use threads: 1.`,
@@ -133,7 +142,7 @@ async function startThreadedWasmInPage(threads: number): Promise<number> {
     throw new ConfigError(`The wasm backend of this page is already running: its thread count is fixed when it starts. Call useBackend('wasm', { threads: ${threads} }) before anything uses the wasm backend.`);
   }
   const { setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
-  setThreadsCount(threads);
+  setThreadsCount(xnnpackThreads);
   started = { threads };
-  return threads;
+  return xnnpackThreads;
 }

@@ -32,7 +32,7 @@ const run = (x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, alpha: number) =>
 
 describe('affineActGradConfig (registered on import of @lico/core)', () => {
   it('is registered for LicoAffineAct', () => {
-    expect(LICO_GRADIENT_CONFIGS.map((c) => c.kernelName)).toEqual([AFFINE_ACT]);
+    expect(LICO_GRADIENT_CONFIGS.map((c) => c.kernelName)).toContain(AFFINE_ACT);
     expect(tf.getGradient(AFFINE_ACT)).toBeDefined();
     expect(tf.getKernel(AFFINE_ACT_GRAD, 'cpu')).toBeUndefined(); // so dx takes the stock-op path here
   });

@@ -46,3 +46,19 @@ export interface AffineActAttrs {
   /** The slope of the activation for negative inputs: 0 = ReLU, 1 = none, else LeakyReLU (>= 0). */
   readonly alpha: number;
 }
+
+/**
+ * Inference-mode batch norm's running statistics folded into the per-channel map that
+ * {@link AFFINE_ACT} applies: `scale = γ·(1/√(σ² + ε))`, `shift = β − μ·scale`, each step rounded to
+ * float32 in this order (PyTorch's CPU kernel's). Inputs `{ gamma, beta, mean, variance }`
+ * (float32, one shape); attrs {@link BatchNormFoldAttrs}; outputs `[scale, shift]`. One kernel
+ * instead of six small ops per layer (and their saved copies under a tape); its gradient is
+ * {@link batchNormFoldGradConfig}.
+ */
+export const BATCH_NORM_FOLD = 'LicoBatchNormFold';
+
+/** Attributes of {@link BATCH_NORM_FOLD}. */
+export interface BatchNormFoldAttrs {
+  /** Added to the variance before the square root (> 0). */
+  readonly epsilon: number;
+}
