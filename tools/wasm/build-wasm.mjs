@@ -89,7 +89,7 @@ for (const name of names.length ? names : Object.keys(TARGETS)) {
     }
     if (noStack) {
       // Any global access would be the stack pointer: a stack frame would overwrite tfjs's memory.
-      const dis = spawnSync(OBJDUMP, ['-d', out], { encoding: 'utf-8' });
+      const dis = spawnSync(OBJDUMP, ['-d', out], { encoding: 'utf-8', maxBuffer: 1 << 28 });
       if (dis.status !== 0) {
         console.error('llvm-objdump failed; install it with: apt-get install -y llvm');
         process.exit(1);

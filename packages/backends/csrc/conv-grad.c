@@ -617,6 +617,47 @@ INLINE void store_lanes(float* p, v128_t v, int lanes) {
   if (lanes > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
+// Tap (i, j) of the 3×3 filter from input channel k to output channel m of the conv a Winograd
+// filter transform is for: w itself (flip = 0) or its input-gradient form (flip = 1: spatially
+// flipped, channels swapped); 0 past cout.
+INLINE double filter_tap(const float* w, int i, int j, int c, int co, int k, int m, int cout, int flip) {
+  if (m >= cout) return 0.0;
+  return flip ? w[(((2 - i) * 3 + (2 - j)) * c + m) * co + k] : w[((i * 3 + j) * c + k) * co + m];
+}
+
+// Row r of G (n = 4: F(2×2, 3×3); n = 6: F(4×4, 3×3)) applied to (a, b, d), in float64.
+INLINE double wino_g(int n, int r, double a, double b, double d) {
+  if (n == 4) return r == 0 ? a : r == 1 ? 0.5 * (a + b + d) : r == 2 ? 0.5 * (a - b + d) : d;
+  switch (r) {
+    case 0: return a / 4.0;
+    case 1: return -(a + b + d) / 6.0;
+    case 2: return -(a - b + d) / 6.0;
+    case 3: return a / 24.0 + b / 12.0 + d / 6.0;
+    case 4: return a / 24.0 - b / 12.0 + d / 6.0;
+    default: return d;
+  }
+}
+
+// U = G g Gᵀ (n×n) for every channel pair of w, computed in float64 and rounded once, packed per
+// position as conv_forward_filter packs a tap (see wino_filter).
+static void wino_filter_n(const float* w, float* u, int c, int co, int flip, int n) {
+  int cin = flip ? co : c, cout = flip ? c : co;
+  int copad = (cout + 3) / 4 * 4, n8 = cout / 8 * 8;
+  for (int k = 0; k < cin; k++) {
+    for (int m = 0; m < copad; m++) {
+      double g[3][3];
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) g[i][j] = filter_tap(w, i, j, c, co, k, m, cout, flip);
+      int g0 = m < n8 ? m / 8 * 8 : n8 + (m - n8) / 4 * 4, gw = m < n8 ? 8 : 4;
+      for (int r = 0; r < n; r++) {
+        // (G g)[r][·], then its product with Gᵀ.
+        double a = wino_g(n, r, g[0][0], g[1][0], g[2][0]), b = wino_g(n, r, g[0][1], g[1][1], g[2][1]), d = wino_g(n, r, g[0][2], g[1][2], g[2][2]);
+        for (int q = 0; q < n; q++) u[(r * n + q) * cin * copad + cin * g0 + k * gw + (m - g0)] = (float)wino_g(n, q, a, b, d);
+      }
+    }
+  }
+}
+
 /** Floats of a transformed filter: 16 * cin * (cout rounded up to 4). */
 EXPORT int wino_filter_size(int cin, int cout) { return 16 * regroup(0, 0, 1, cin, cout, 0); }
 
@@ -626,31 +667,7 @@ EXPORT int wino_filter_size(int cin, int cout) { return 16 * regroup(0, 0, 1, ci
  * cout). flip = 0: the conv itself (cin = c, cout = co); flip = 1: the conv giving its input
  * gradient, g'[i][j] of (o, c) = w[2 − i][2 − j][c][o] (cin = co, cout = c).
  */
-EXPORT void wino_filter(const float* w, float* u, int c, int co, int flip) {
-  int cin = flip ? co : c, cout = flip ? c : co;
-  int copad = (cout + 3) / 4 * 4, n8 = cout / 8 * 8;
-  for (int k = 0; k < cin; k++) {
-    for (int m = 0; m < copad; m++) {
-      double g[3][3];
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++)
-          g[i][j] = m >= cout ? 0.0 : flip ? w[(((2 - i) * 3 + (2 - j)) * c + m) * co + k] : w[((i * 3 + j) * c + k) * co + m];
-      // t = G g (4×3), then t Gᵀ (4×4).
-      double t[4][3];
-      for (int j = 0; j < 3; j++) {
-        t[0][j] = g[0][j];
-        t[1][j] = 0.5 * (g[0][j] + g[1][j] + g[2][j]);
-        t[2][j] = 0.5 * (g[0][j] - g[1][j] + g[2][j]);
-        t[3][j] = g[2][j];
-      }
-      int g0 = m < n8 ? m / 8 * 8 : n8 + (m - n8) / 4 * 4, gw = m < n8 ? 8 : 4;
-      for (int r = 0; r < 4; r++) {
-        double v[4] = {t[r][0], 0.5 * (t[r][0] + t[r][1] + t[r][2]), 0.5 * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
-        for (int s = 0; s < 4; s++) u[(r * 4 + s) * cin * copad + cin * g0 + k * gw + (m - g0)] = (float)v[s];
-      }
-    }
-  }
-}
+EXPORT void wino_filter(const float* w, float* u, int c, int co, int flip) { wino_filter_n(w, u, c, co, flip, 4); }
 
 // The input transform of tiles [t0, t1) (tile t = (n, a, b): output rows 2a, 2a+1, columns 2b,
 // 2b+1) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch (lanes past c: zero).
@@ -691,8 +708,197 @@ static void wino_input(const float* x, float* v, int h, int w, int c, int ho, in
   }
 }
 
+// The products M[e] = V[e] · U[e] of one block of nt tiles for the `planes` positions e (16: F(2×2),
+// 36: F(4×4)), 4 tiles × 8 (or 4) output channels at a time.
+INLINE void wino_products(const float* v, const float* u, float* mm, int planes, int pv, int pm, int c, int co, int nt) {
+  int cpad = (c + 3) / 4 * 4, copad = (co + 3) / 4 * 4;
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int e = 0; e < planes; e++) {
+    const float* ve = v + e * pv;
+    const float* ue = u + e * c * copad;
+    float* me = mm + e * pm;
+    for (int o0 = 0; o0 < copad;) {
+      int gw = co - o0 >= 8 ? 8 : 4;
+      for (int q = 0; q < nt; q += 4) {
+        int kn = nt - q < 4 ? nt - q : 4;
+        v128_t acc[4][2];
+        for (int k = 0; k < 4; k++) acc[k][0] = acc[k][1] = zero;
+        if (gw == 8) gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 8);
+        else gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 4);
+        store_tile(acc, me + q * copad + o0, copad, kn, gw);
+      }
+      o0 += gw;
+    }
+  }
+}
+
 /** Floats of one scratch slot of wino_forward / wino_filter_grad_groups for blocks of tb tiles. */
 EXPORT int wino_slot_size(int c, int co, int tb) { return 16 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)); }
+
+
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016, points 0, ±1, ±2, ∞): each 4×4 output tile is
+//   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+// with d_c the 6×6 input patch under the tile: 36 multiply-adds per tile and channel pair instead
+// of 144 (4×; F(2×2) saves 2.25×), at the price of larger rounding (the transforms scale by up to
+// 8 and 5). The forward and the input gradient (same form, flipped filter) use it; the filter
+// gradient stays F(2×2, 3×3).
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+//   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1],
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+// Scratch as F(2×2)'s, with 36 planes.
+
+/** Floats of an F(4×4) transformed filter: 36 * cin * (cout rounded up to 4). */
+EXPORT int wino4_filter_size(int cin, int cout) { return 36 * regroup(0, 0, 1, cin, cout, 0); }
+
+/** U = G g Gᵀ (6×6) for every channel pair of w, in float64 rounded once; layout and flip as wino_filter. */
+EXPORT void wino4_filter(const float* w, float* u, int c, int co, int flip) { wino_filter_n(w, u, c, co, flip, 6); }
+
+// Bᵀ applied to 6 values (one row or column of a patch), 4 channels at a time, stored at o, o + st, … o + 5·st.
+#define WINO4_BT(d0, d1, d2, d3, d4, d5, o, st)                                                                    \
+  do {                                                                                                            \
+    v128_t s12 = wasm_f32x4_add(d1, d2), d12 = wasm_f32x4_sub(d1, d2);                                            \
+    v128_t d31 = wasm_f32x4_sub(d3, d1), d42 = wasm_f32x4_sub(d4, d2);                                            \
+    wasm_v128_store((o), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(d0, four), wasm_f32x4_mul(d2, five)), d4));     \
+    wasm_v128_store((o) + (st), wasm_f32x4_sub(wasm_f32x4_add(d3, d4), wasm_f32x4_mul(s12, four)));                  \
+    wasm_v128_store((o) + 2 * (st), wasm_f32x4_add(wasm_f32x4_sub(d4, d3), wasm_f32x4_mul(d12, four)));              \
+    wasm_v128_store((o) + 3 * (st), wasm_f32x4_add(d42, wasm_f32x4_mul(d31, two)));                                  \
+    wasm_v128_store((o) + 4 * (st), wasm_f32x4_sub(d42, wasm_f32x4_mul(d31, two)));                                  \
+    wasm_v128_store((o) + 5 * (st), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(d1, four), wasm_f32x4_mul(d3, five)), d5)); \
+  } while (0)
+
+// The F(4×4) input transform of tiles [t0, t1) (tile t = (n, a, b): output rows 4a … 4a+3,
+// columns 4b … 4b+3) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch.
+static void wino4_input(const float* x, float* v, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1) {
+  int cpad = (c + 3) / 4 * 4, tw = (wo + 3) / 4, tpi = (ho + 3) / 4 * tw, pv = wino_plane(tb, cpad);
+  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), five = wasm_f32x4_splat(5.0f);
+  for (int t = t0; t < t1; t++) {
+    int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+    int y0 = 4 * a - top, x0 = 4 * b - left;
+    float* vt = v + (t - t0) * cpad;
+    int ok[6];
+    for (int s = 0; s < 6; s++) ok[s] = x0 + s >= 0 && x0 + s < w;
+    for (int ch = 0; ch < cpad; ch += 4) {
+      int lanes = c - ch < 4 ? c - ch : 4;
+      float* vc = vt + ch;
+      // Rows: Bᵀ along each patch row, into the planes (r, ·); then columns, in place.
+      for (int r = 0; r < 6; r++) {
+        int yy = y0 + r;
+        v128_t d0 = zero, d1 = zero, d2 = zero, d3 = zero, d4 = zero, d5 = zero;
+        if (yy >= 0 && yy < h) {
+          const float* row = x + ((long long)(n * h + yy) * w + x0) * c + ch;
+          if (ok[0]) d0 = load_lanes(row, lanes);
+          if (ok[1]) d1 = load_lanes(row + c, lanes);
+          if (ok[2]) d2 = load_lanes(row + 2 * c, lanes);
+          if (ok[3]) d3 = load_lanes(row + 3 * c, lanes);
+          if (ok[4]) d4 = load_lanes(row + 4 * c, lanes);
+          if (ok[5]) d5 = load_lanes(row + 5 * c, lanes);
+        }
+        WINO4_BT(d0, d1, d2, d3, d4, d5, vc + r * 6 * pv, pv);
+      }
+      for (int q = 0; q < 6; q++) {
+        float* col = vc + q * pv;
+        v128_t d0 = wasm_v128_load(col), d1 = wasm_v128_load(col + 6 * pv), d2 = wasm_v128_load(col + 12 * pv);
+        v128_t d3 = wasm_v128_load(col + 18 * pv), d4 = wasm_v128_load(col + 24 * pv), d5 = wasm_v128_load(col + 30 * pv);
+        WINO4_BT(d0, d1, d2, d3, d4, d5, col, 6 * pv);
+      }
+    }
+  }
+}
+
+// Aᵀ applied to 6 values: 4 outputs y0 … y3 (locals of the caller).
+#define WINO4_AT(m0, m1, m2, m3, m4, m5)                                        \
+  v128_t s12 = wasm_f32x4_add(m1, m2), d12 = wasm_f32x4_sub(m1, m2);            \
+  v128_t s34 = wasm_f32x4_add(m3, m4), d34 = wasm_f32x4_sub(m3, m4);            \
+  v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(m0, s12), s34);                     \
+  v128_t y1 = wasm_f32x4_add(d12, wasm_f32x4_mul(d34, two));                    \
+  v128_t y2 = wasm_f32x4_add(s12, wasm_f32x4_mul(s34, four));                   \
+  v128_t y3 = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(d34, eight)), m5)
+
+/** Floats of one scratch slot of wino4_forward for blocks of tb tiles. */
+EXPORT int wino4_slot_size(int c, int co, int tb) { return 36 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)); }
+
+// Y = Aᵀ M A (F(2×2)) of one tile at output (p0, q0) of image n from its products mt (plane stride
+// pm), + bias, relu, for each group of 4 output channels.
+INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  int rows = ho - p0 < 2 ? 1 : 2, cols = wo - q0 < 2 ? 1 : 2;
+  for (int o = 0; o < co; o += 4) {
+    int lanes = co - o < 4 ? co - o : 4;
+    v128_t p[2][4];
+    for (int s = 0; s < 4; s++) {
+      v128_t m0 = wasm_v128_load(mt + (0 * 4 + s) * pm + o), m1 = wasm_v128_load(mt + (1 * 4 + s) * pm + o);
+      v128_t m2 = wasm_v128_load(mt + (2 * 4 + s) * pm + o), m3 = wasm_v128_load(mt + (3 * 4 + s) * pm + o);
+      p[0][s] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+      p[1][s] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
+    }
+    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    for (int r = 0; r < rows; r++) {
+      v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), bv);
+      v128_t y1 = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), bv);
+      if (relu) { y0 = wasm_f32x4_max(y0, zero); y1 = wasm_f32x4_max(y1, zero); }
+      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      store_lanes(out, y0, lanes);
+      if (cols > 1) store_lanes(out + co, y1, lanes);
+    }
+  }
+}
+
+// Y = Aᵀ M A (F(4×4)) of one tile, as wino_output2; M is overwritten (columns transformed in place).
+INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
+  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+  int rows = ho - p0 < 4 ? ho - p0 : 4, cols = wo - q0 < 4 ? wo - q0 : 4;
+  for (int o = 0; o < co; o += 4) {
+    int lanes = co - o < 4 ? co - o : 4;
+    // Columns: Aᵀ down each column of M, in place into rows 0 … 3; then rows, stored into y.
+    for (int q = 0; q < 6; q++) {
+      float* col = mt + q * pm + o;
+      WINO4_AT(wasm_v128_load(col), wasm_v128_load(col + 6 * pm), wasm_v128_load(col + 12 * pm), wasm_v128_load(col + 18 * pm),
+               wasm_v128_load(col + 24 * pm), wasm_v128_load(col + 30 * pm));
+      wasm_v128_store(col, y0);
+      wasm_v128_store(col + 6 * pm, y1);
+      wasm_v128_store(col + 12 * pm, y2);
+      wasm_v128_store(col + 18 * pm, y3);
+    }
+    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    for (int r = 0; r < rows; r++) {
+      const float* row = mt + r * 6 * pm + o;
+      WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
+               wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
+      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+#define STORE4(Y, K)                                  \
+  if (K < cols) {                                     \
+v128_t yk = wasm_f32x4_add(Y, bv);                \
+if (relu) yk = wasm_f32x4_max(yk, zero);          \
+store_lanes(out + K * co, yk, lanes);             \
+  }
+      STORE4(y0, 0) STORE4(y1, 1) STORE4(y2, 2) STORE4(y3, 3)
+#undef STORE4
+    }
+  }
+}
+
+// Blocks [block_begin, block_end) of tb tiles of the Winograd forward with m×m output tiles (m = 2:
+// F(2×2, 3×3), 4: F(4×4, 3×3)): input transform, (m + 2)² products, output transform.
+static void wino_forward_m(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
+                           int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu, int m) {
+  int planes = (m + 2) * (m + 2), copad = (co + 3) / 4 * 4;
+  int tw = (wo + m - 1) / m, tpi = (ho + m - 1) / m * tw, tiles = nb * tpi;
+  int pv = wino_plane(tb, (c + 3) / 4 * 4), pm = wino_plane(tb, copad);
+  float* v = scratch + (long long)slot * (m == 2 ? wino_slot_size(c, co, tb) : wino4_slot_size(c, co, tb));
+  float* mm = v + planes * pv;
+  for (int blk = block_begin; blk < block_end; blk++) {
+    int t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, nt = t1 - t0;
+    if (m == 2) wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
+    else wino4_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
+    wino_products(v, u, mm, planes, pv, pm, c, co, nt);
+    for (int t = t0; t < t1; t++) {
+      int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+      float* mt = mm + (t - t0) * copad;
+      if (m == 2) wino_output2(mt, pm, y, n, ho, wo, co, 2 * a, 2 * b, bias, relu);
+      else wino_output4(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
+    }
+  }
+}
 
 /**
  * Blocks [block_begin, block_end) of tb tiles of the stride-1 3×3 conv y ([nb, ho, wo, co]) of x
@@ -702,60 +908,13 @@ EXPORT int wino_slot_size(int c, int co, int tb) { return 16 * (wino_plane(tb, (
  */
 EXPORT void wino_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
                          int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
-  int cpad = (c + 3) / 4 * 4, copad = (co + 3) / 4 * 4;
-  int tw = (wo + 1) / 2, tpi = (ho + 1) / 2 * tw, tiles = nb * tpi;
-  int pv = wino_plane(tb, cpad), pm = wino_plane(tb, copad);
-  float* v = scratch + (long long)slot * wino_slot_size(c, co, tb);
-  float* mm = v + 16 * pv;
-  v128_t zero = wasm_f32x4_splat(0.0f);
-  for (int blk = block_begin; blk < block_end; blk++) {
-    int t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, nt = t1 - t0;
-    wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
-    // M[e] = V[e] · U[e], 4 tiles × 8 (or 4) output channels at a time.
-    for (int e = 0; e < 16; e++) {
-      const float* ve = v + e * pv;
-      const float* ue = u + e * c * copad;
-      float* me = mm + e * pm;
-      for (int o0 = 0; o0 < copad;) {
-        int gw = co - o0 >= 8 ? 8 : 4;
-        for (int q = 0; q < nt; q += 4) {
-          int kn = nt - q < 4 ? nt - q : 4;
-          v128_t acc[4][2];
-          for (int k = 0; k < 4; k++) acc[k][0] = acc[k][1] = zero;
-          if (gw == 8) gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 8);
-          else gather_range(acc, ve + q * cpad, ue + c * o0, c, cpad, 0, kn, 4);
-          store_tile(acc, me + q * copad + o0, copad, kn, gw);
-        }
-        o0 += gw;
-      }
-    }
-    // Y = Aᵀ M A per tile and group of 4 output channels.
-    for (int t = t0; t < t1; t++) {
-      int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
-      int p0 = 2 * a, q0 = 2 * b;
-      int rows = ho - p0 < 2 ? 1 : 2, cols = wo - q0 < 2 ? 1 : 2;
-      const float* mt = mm + (t - t0) * copad;
-      for (int o = 0; o < co; o += 4) {
-        int lanes = co - o < 4 ? co - o : 4;
-        v128_t p[2][4];
-        for (int s = 0; s < 4; s++) {
-          v128_t m0 = wasm_v128_load(mt + (0 * 4 + s) * pm + o), m1 = wasm_v128_load(mt + (1 * 4 + s) * pm + o);
-          v128_t m2 = wasm_v128_load(mt + (2 * 4 + s) * pm + o), m3 = wasm_v128_load(mt + (3 * 4 + s) * pm + o);
-          p[0][s] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
-          p[1][s] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
-        }
-        v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
-        for (int r = 0; r < rows; r++) {
-          v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), bv);
-          v128_t y1 = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), bv);
-          if (relu) { y0 = wasm_f32x4_max(y0, zero); y1 = wasm_f32x4_max(y1, zero); }
-          float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
-          store_lanes(out, y0, lanes);
-          if (cols > 1) store_lanes(out + co, y1, lanes);
-        }
-      }
-    }
-  }
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 2);
+}
+
+/** wino_forward with F(4×4, 3×3): u from wino4_filter, scratch slots of wino4_slot_size floats. */
+EXPORT void wino4_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
+                          int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 4);
 }
 
 /**

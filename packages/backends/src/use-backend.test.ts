@@ -114,6 +114,7 @@ describe('useBackend wasm options', () => {
     const { selectWasmConvAlgorithm } = await import('./wasm/conv-grad-kernels');
     try {
       expect((await useBackend('wasm', { log: false, conv: 'direct' })).wasmConv).toBe('direct');
+      expect((await useBackend('wasm', { log: false, conv: 'winograd-4x4' })).wasmConv).toBe('winograd-4x4');
       expect((await useBackend('wasm', { log: false, conv: 'winograd' })).wasmConv).toBe('winograd');
       await expect(useBackend('wasm', { log: false, conv: 'fft' as 'direct' })).rejects.toThrow(/Unknown wasm conv algorithm 'fft'/);
       selectWasmConvAlgorithm(undefined);
@@ -125,7 +126,7 @@ describe('useBackend wasm options', () => {
         if (saved === undefined) delete process.env.LICO_WASM_CONV;
         else process.env.LICO_WASM_CONV = saved;
       }
-      expect((await useBackend('wasm', { log: false })).wasmConv).toBe('winograd');
+      expect((await useBackend('wasm', { log: false })).wasmConv).toBe('winograd-4x4');
       expect((await useBackend('cpu', { log: false })).wasmConv).toBeUndefined();
     } finally {
       selectWasmConvAlgorithm(undefined);

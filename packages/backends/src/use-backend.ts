@@ -66,9 +66,11 @@ export interface UseBackendOptions {
   readonly kernels?: WasmKernelsOption;
   /**
    * How lico's wasm kernels compute stride-1 3×3 convolutions (forward and both gradients) with at
-   * least 16 channels each way: `'winograd'` (default; else `LICO_WASM_CONV`): Winograd F(2×2, 3×3),
-   * 2.25× fewer multiply-adds, within float32 rounding of the direct sums; `'direct'`: the direct
-   * sums of earlier releases, bit for bit. Either gives the same numbers for any thread count.
+   * least 16 channels each way: `'winograd-4x4'` (default; else `LICO_WASM_CONV`): Winograd
+   * F(4×4, 3×3) for the forward and input gradient (4× fewer multiply-adds), F(2×2, 3×3) for the
+   * filter gradient, within ~1e-5 of the direct sums' scale; `'winograd'`: F(2×2, 3×3) throughout
+   * (2.25× fewer; the numbers of releases before F(4×4), bit for bit); `'direct'`: the direct sums
+   * of earlier releases, bit for bit. Each gives the same numbers for any thread count.
    */
   readonly conv?: WasmConvAlgorithm;
 }

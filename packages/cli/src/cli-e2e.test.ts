@@ -84,7 +84,7 @@ describe('lico train: Ctrl-C and --resume', () => {
     expect(ra.versions['@lico/cli']).toBe('0.1.0');
     expect(ra.backend.used).toBe('wasm');
     expect(ra.backend.wasmKernels).toBe('relaxed-simd'); // the binary turns relaxed SIMD on (run-process.ts)
-    expect(ra.backend.wasmConv).toBe('winograd'); // stride-1 3×3 convs by Winograd unless LICO_WASM_CONV=direct
+    expect(ra.backend.wasmConv).toBe('winograd-4x4'); // stride-1 3×3 convs by Winograd F(4×4) unless LICO_WASM_CONV says otherwise
 
     // A finished directory is not overwritten; --resume without a checkpoint is explained.
     const again = await lico([...TRAIN, '--out', a]);

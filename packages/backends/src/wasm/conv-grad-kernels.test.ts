@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRng, UnknownNameError } from '@lico/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
-import { claimChunks, convGradRunner, selectWasmConvAlgorithm, SLOTS, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
+import { claimChunks, closeJob, convGradRunner, selectWasmConvAlgorithm, SLOTS, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
 import { selectWasmKernelBuild, wasmKernelBuild } from './kernel-build';
 import { KERNEL_BUILDS } from './test-parity';
 
@@ -225,8 +225,12 @@ describe('the relaxed-SIMD build (fused multiply-adds)', () => {
   });
 });
 
-describe.each(KERNEL_BUILDS)('Winograd F(2×2, 3×3) for stride-1 3×3 convs (forward, input and filter gradients), %s build', (build) => {
+// 'winograd-4x4': F(4×4, 3×3) forward and input gradient, F(2×2, 3×3) filter gradient; 'winograd': F(2×2) for all three.
+const WINOGRAD_CASES = KERNEL_BUILDS.flatMap((build) => (['winograd-4x4', 'winograd'] as const).map((algorithm) => ({ build, algorithm })));
+
+describe.each(WINOGRAD_CASES)('Winograd for stride-1 3×3 convs (forward, input and filter gradients): $algorithm, $build build', ({ build, algorithm }) => {
   beforeAll(() => selectWasmKernelBuild(build));
+  beforeEach(() => selectWasmConvAlgorithm(algorithm));
   afterEach(() => selectWasmConvAlgorithm(undefined));
 
   // Partial tiles (odd output sizes), channel counts that are not multiples of 4 or 8 (the
@@ -258,31 +262,40 @@ describe.each(KERNEL_BUILDS)('Winograd F(2×2, 3×3) for stride-1 3×3 convs (fo
     }
     expect(differing).toBeGreaterThan(0); // the Winograd kernels ran
     for (let k = 0; k < wino.y.length; k++) if (expected.y[k] === 0) expect(wino.y[k]).toBe(0); // relu: +0
+    if (algorithm === 'winograd-4x4') {
+      // F(4×4) ran for the forward and input-gradient forms (other roundings than F(2×2)), F(2×2) for the filter gradient (the same bits).
+      selectWasmConvAlgorithm('winograd');
+      const small = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+      expect(Array.from(wino.dw)).toEqual(Array.from(small.dw));
+      for (const key of ['dx', 'y'] as const) expect(wino[key].some((v, k) => v !== small[key][k])).toBe(true);
+    }
   });
 
-  it('a closed form: all-ones x and filter, 3×3 same on 3×3: y = bias + c·(taps inside), dw = c·… (counts of overlaps)', () => {
+  it('a closed form: all-ones x and filter, 3×3 same on 3×3: y = bias + c·(taps inside), dw = c·… (counts of overlaps); exact for F(2×2), within 1e-6 relative for F(4×4) (its transforms hold ⅙, 1⁄24)', () => {
     const g = geometry(1, 3, 3, 16, 16, 3, 3, 1, 1, [1, 1, 1, 1]);
     const ones = (n: number) => new Float32Array(n).fill(1);
     const { dw, dx, y } = runOn(new WebAssembly.Memory({ initial: 4 }), 1, ones(9 * 16), ones(9 * 16), ones(9 * 16 * 16), g, new Float32Array(16).fill(0.5));
     const inside = [4, 6, 4, 6, 9, 6, 4, 6, 4]; // taps of a 3×3 window inside a 3×3 image, per output pixel
-    for (let p = 0; p < 9; p++) for (let o = 0; o < 16; o++) expect(y[p * 16 + o]).toBe(0.5 + 16 * inside[p]!);
+    const near = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(algorithm === 'winograd-4x4' ? 1e-6 * expected : 0);
+    for (let p = 0; p < 9; p++) for (let o = 0; o < 16; o++) near(y[p * 16 + o]!, 0.5 + 16 * inside[p]!);
     // dx: each input pixel is reached by as many output pixels as there are taps inside: the same counts, times co.
-    for (let p = 0; p < 9; p++) for (let c = 0; c < 16; c++) expect(dx[p * 16 + c]).toBe(16 * inside[p]!);
+    for (let p = 0; p < 9; p++) for (let c = 0; c < 16; c++) near(dx[p * 16 + c]!, 16 * inside[p]!);
     // dw[i][j]: output pixels whose tap (i, j) lies inside: (3 − |i − 1|)·(3 − |j − 1|).
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 256; k++) expect(dw[(i * 3 + j) * 256 + k]).toBe((3 - Math.abs(i - 1)) * (3 - Math.abs(j - 1)));
   });
 
   it('the algorithm is chosen by name: unknown names throw and list the valid ones; LICO_WASM_CONV sets the default', () => {
-    expect(WASM_CONV_ALGORITHMS).toEqual(['winograd', 'direct']);
-    expect(wasmConvAlgorithm()).toBe('winograd');
+    expect(WASM_CONV_ALGORITHMS).toEqual(['winograd-4x4', 'winograd', 'direct']);
+    selectWasmConvAlgorithm(undefined);
+    expect(wasmConvAlgorithm()).toBe('winograd-4x4');
     expect(() => selectWasmConvAlgorithm('fft' as WasmConvAlgorithm)).toThrow(UnknownNameError);
-    expect(() => selectWasmConvAlgorithm('fft' as WasmConvAlgorithm)).toThrow(/'winograd', 'direct'/);
+    expect(() => selectWasmConvAlgorithm('fft' as WasmConvAlgorithm)).toThrow(/'winograd-4x4', 'winograd', 'direct'/);
     const saved = process.env.LICO_WASM_CONV;
     try {
       process.env.LICO_WASM_CONV = 'direct';
       expect(wasmConvAlgorithm()).toBe('direct');
-      selectWasmConvAlgorithm('winograd');
-      expect(wasmConvAlgorithm()).toBe('winograd'); // a selection wins over the environment
+      selectWasmConvAlgorithm('winograd-4x4');
+      expect(wasmConvAlgorithm()).toBe('winograd-4x4'); // a selection wins over the environment
       selectWasmConvAlgorithm(undefined);
       process.env.LICO_WASM_CONV = 'gemm';
       expect(() => wasmConvAlgorithm()).toThrow(/LICO_WASM_CONV value 'gemm'/);
@@ -334,6 +347,29 @@ describe('claimChunks (how the threads share a job)', () => {
     post(claim, -5);
     claimChunks(ctl, claim, SLOTS, -5, () => void ran++, [], 0, 2, 1, 2, -1, 0);
     expect(ran).toBe(2);
+  });
+
+  it('claims nothing of a closed job, even with the larger chunk count of a torn read of the next job', () => {
+    const { ctl, claim } = control();
+    post(claim, 7);
+    let ran = 0;
+    claimChunks(ctl, claim, SLOTS, 7, () => void ran++, [], 0, 3, 1, 3, -1, 0); // all 3 chunks done
+    expect(ran).toBe(3);
+    // Left open, a late thread that read 10 chunks (the next job's count) claims chunks 3 … 9, past the end:
+    const open = control();
+    post(open.claim, 7);
+    let stale = 0;
+    claimChunks(open.ctl, open.claim, SLOTS, 7, () => void stale++, [], 0, 3, 1, 3, -1, 0);
+    claimChunks(open.ctl, open.claim, SLOTS, 7, () => void stale++, [], 0, 10, 1, 10, -1, 1);
+    expect(stale).toBe(10);
+    // Closed (as the caller closes every job), it claims nothing.
+    closeJob(claim, SLOTS, 7);
+    claimChunks(ctl, claim, SLOTS, 7, () => void ran++, [], 0, 10, 1, 10, -1, 1);
+    expect(ran).toBe(3);
+    // and the next generation's chunks are claimed as usual once it is posted
+    post(claim, 8);
+    claimChunks(ctl, claim, SLOTS, 8, () => void ran++, [], 0, 2, 1, 2, -1, 0);
+    expect(ran).toBe(5);
   });
 
   it('a chunk that throws still counts as completed, marks the job failed, and its first error is returned', () => {

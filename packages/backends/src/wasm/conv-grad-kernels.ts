@@ -28,6 +28,10 @@ interface ConvGradExports {
   wino_filter(w: number, u: number, c: number, co: number, flip: number): void;
   wino_slot_size(c: number, co: number, tb: number): number;
   wino_forward(...args: number[]): void;
+  wino4_filter_size(cin: number, cout: number): number;
+  wino4_filter(w: number, u: number, c: number, co: number, flip: number): void;
+  wino4_slot_size(c: number, co: number, tb: number): number;
+  wino4_forward(...args: number[]): void;
   wino_filter_grad_groups(...args: number[]): void;
   wino_filter_grad_out(...args: number[]): void;
 }
@@ -146,6 +150,7 @@ const JOB_FUNCTIONS = [
   'wino_filter_grad_groups',
   'wino_filter_grad_out',
   'affine_act_grad',
+  'wino4_forward',
 ] as const;
 
 /**
@@ -209,6 +214,17 @@ export function claimChunks(
     }
     if (Atomics.add(ctl, slots.completed, 1) + 1 === chunks) Atomics.notify(ctl, slots.completed);
   }
+}
+
+/**
+ * Closes the job of generation `gen` once all its chunks have completed: the claim counter goes to
+ * the largest value of that generation, so that no claim of it can succeed any more, whatever chunk
+ * count the claiming thread read. Without it, a worker slow to read a job's description could read
+ * part of the next one's (the caller writes it once the job is over) — a larger chunk count — and
+ * claim a chunk past the end with mixed arguments.
+ */
+export function closeJob(claim: BigUint64Array, slots: typeof SLOTS, gen: number): void {
+  Atomics.store(claim, slots.claim, (BigInt(gen >>> 0) << 32n) | 0xffffffffn);
 }
 
 /**
@@ -276,19 +292,24 @@ const convMacs = (g: ConvGeometry): number => g.nb * g.ho * g.wo * g.kh * g.kw *
 
 const geometryArgs = (g: ConvGeometry): number[] => [g.nb, g.h, g.w, g.c, g.ho, g.wo, g.co, g.kh, g.kw, g.sh, g.sw, g.top, g.left];
 
-/** How lico's wasm kernels compute stride-1 3×3 convolutions: Winograd F(2×2, 3×3) where it applies, or always direct sums. */
-export type WasmConvAlgorithm = 'winograd' | 'direct';
+/**
+ * How lico's wasm kernels compute stride-1 3×3 convolutions where Winograd applies:
+ * `'winograd-4x4'` (F(4×4, 3×3) for the forward and input-gradient forms, 4× fewer multiply-adds;
+ * F(2×2, 3×3) for the filter gradient), `'winograd'` (F(2×2, 3×3) for all three, 2.25× fewer: the
+ * numbers of releases before F(4×4), bit for bit) or `'direct'` sums (those of earlier releases).
+ */
+export type WasmConvAlgorithm = 'winograd-4x4' | 'winograd' | 'direct';
 
 /** What {@link selectWasmConvAlgorithm} and `LICO_WASM_CONV` accept. */
-export const WASM_CONV_ALGORITHMS = ['winograd', 'direct'] as const;
+export const WASM_CONV_ALGORITHMS = ['winograd-4x4', 'winograd', 'direct'] as const;
 
 let convAlgorithm: WasmConvAlgorithm | undefined;
 
 /**
  * Selects how stride-1 3×3 convolutions (forward, input and filter gradients) run from now on:
- * `'winograd'` (the default; 2.25× fewer multiply-adds, results within float32 rounding of the
- * direct sums, still the same on any thread count) or `'direct'` (the direct sums of earlier
- * releases, bit for bit). `undefined` returns to the default (`LICO_WASM_CONV`, else winograd).
+ * `'winograd-4x4'` (the default; results within ~1e-5 of the direct sums' scale), `'winograd'`
+ * (F(2×2) throughout, within float32 rounding) or `'direct'`; each gives the same numbers on any
+ * thread count. `undefined` returns to the default (`LICO_WASM_CONV`, else `'winograd-4x4'`).
  */
 export function selectWasmConvAlgorithm(algorithm: WasmConvAlgorithm | undefined): void {
   if (algorithm !== undefined && !(WASM_CONV_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UnknownNameError('wasm conv algorithm', algorithm, WASM_CONV_ALGORITHMS);
@@ -299,23 +320,27 @@ export function selectWasmConvAlgorithm(algorithm: WasmConvAlgorithm | undefined
 export function wasmConvAlgorithm(): WasmConvAlgorithm {
   if (convAlgorithm) return convAlgorithm;
   const env = typeof process === 'undefined' ? undefined : process.env?.LICO_WASM_CONV;
-  if (!env) return 'winograd';
+  if (!env) return 'winograd-4x4';
   if (!(WASM_CONV_ALGORITHMS as readonly string[]).includes(env)) throw new UnknownNameError('LICO_WASM_CONV value', env, WASM_CONV_ALGORITHMS);
   return env as WasmConvAlgorithm;
 }
 
 /** Whether the Winograd kernels compute this conv (and, by symmetry, its gradients). */
 export function winogradApplies(g: ConvGeometry): boolean {
-  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.c >= WINOGRAD_MIN_CHANNELS && g.co >= WINOGRAD_MIN_CHANNELS && wasmConvAlgorithm() === 'winograd';
+  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.c >= WINOGRAD_MIN_CHANNELS && g.co >= WINOGRAD_MIN_CHANNELS && wasmConvAlgorithm() !== 'direct';
 }
+
+/** The output tile (2: F(2×2, 3×3), 4: F(4×4, 3×3)) of the Winograd forward form (forward and input gradient) now. */
+const forwardTile = (): 2 | 4 => (wasmConvAlgorithm() === 'winograd' ? 2 : 4);
 
 /** Below this many input or output channels the transforms cost more than they save: direct sums. */
 const WINOGRAD_MIN_CHANNELS = 16;
 
-/** Tiles per Winograd block: the block's transformed input and products (16 × tiles × (c + co) floats) about 128 KiB. */
-function winogradBlockTiles(c: number, co: number): number {
+/** Tiles per Winograd block: the block's transformed input and products (16 or 36 × tiles × (c + co) floats) about 128 KiB. */
+function winogradBlockTiles(c: number, co: number, tile: 2 | 4 = 2): number {
   const pad = (n: number) => Math.ceil(n / 4) * 4;
-  return Math.max(4, Math.min(64, Math.floor(2048 / (pad(c) + pad(co)) / 4) * 4));
+  const planes = tile === 4 ? 36 : 16;
+  return Math.max(4, Math.min(64, Math.floor(32768 / planes / (pad(c) + pad(co)) / 4) * 4));
 }
 
 /**
@@ -325,8 +350,8 @@ function winogradBlockTiles(c: number, co: number): number {
  */
 const WINOGRAD_FILTER_BLOCK_TILES = 32;
 
-/** 2×2 output tiles of a conv's output. */
-const winogradTiles = (g: ConvGeometry): number => g.nb * Math.ceil(g.ho / 2) * Math.ceil(g.wo / 2);
+/** Output tiles (2×2 or 4×4) of a conv's output. */
+const winogradTiles = (g: ConvGeometry, tile: 2 | 4 = 2): number => g.nb * Math.ceil(g.ho / tile) * Math.ceil(g.wo / tile);
 
 /** Tile groups of a Winograd filter gradient: a function of the problem only, as {@link filterGroups}. */
 function winogradGroups(g: ConvGeometry): number {
@@ -383,7 +408,7 @@ class Runner implements ConvGradRunner {
     const chunk = this.chunk(total, chunksPerThread);
     const chunks = Math.ceil(total / chunk);
     const a = [...args, ...trailing];
-    // No thread is inside the previous job any more (all its chunks completed): its slots are free.
+    // The previous job is closed (all its chunks completed, no claim of it can succeed): its slots are free.
     ctl[JOB] = job;
     ctl[TOTAL] = total;
     ctl[ARGC] = args.length;
@@ -411,6 +436,7 @@ class Runner implements ConvGradRunner {
       // A page's main thread may not block: it spins (the workers run meanwhile).
       if (CAN_BLOCK) Atomics.wait(ctl, COMPLETED, done, 100);
     }
+    closeJob(claim, SLOTS, gen);
     if (mine !== undefined) throw mine;
     if (Atomics.load(ctl, JOB_FAILED)) throw new Error(`a lico wasm kernel worker failed in ${JOB_FUNCTIONS[job]}`);
   }
@@ -422,32 +448,38 @@ class Runner implements ConvGradRunner {
 
   /** Floats of the Winograd forward's scratch: the transformed filter, then one slot per thread (a slot stays in that thread's cache). */
   private winogradForwardScratch(f: ConvGeometry): number {
-    const tb = winogradBlockTiles(f.c, f.co);
+    const tile = forwardTile();
+    const tb = winogradBlockTiles(f.c, f.co, tile);
+    if (tile === 4) return this.kernel.wino4_filter_size(f.c, f.co) + this.threads * this.kernel.wino4_slot_size(f.c, f.co, tb);
     return this.kernel.wino_filter_size(f.c, f.co) + this.threads * this.kernel.wino_slot_size(f.c, f.co, tb);
   }
 
   /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
   private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean, preparedPtr?: number): void {
-    const tb = winogradBlockTiles(f.c, f.co);
-    const blocks = Math.ceil(winogradTiles(f) / tb);
+    const tile = forwardTile();
+    const tb = winogradBlockTiles(f.c, f.co, tile);
+    const blocks = Math.ceil(winogradTiles(f, tile) / tb);
     const u = preparedPtr ?? scratchPtr;
     if (preparedPtr === undefined) this.transformFilter(wPtr, u, f, flip);
-    const slots = scratchPtr + 4 * this.kernel.wino_filter_size(f.c, f.co);
+    const slots = scratchPtr + 4 * (tile === 4 ? this.kernel.wino4_filter_size(f.c, f.co) : this.kernel.wino_filter_size(f.c, f.co));
     const args = [xPtr, u, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
-    this.parallel(9, args, blocks, [0, biasPtr, relu ? 1 : 0], (convMacs(f) * 4) / 9, 8, args.length);
+    // Work counted as the products' multiply-adds: 4/9 (F(2×2)) or 1/4 (F(4×4)) of the direct sums'.
+    this.parallel(tile === 4 ? 13 : 9, args, blocks, [0, biasPtr, relu ? 1 : 0], (convMacs(f) * (tile === 4 ? 1 / 4 : 4 / 9)), 8, args.length);
   }
 
   /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is). */
   private transformFilter(wPtr: number, uPtr: number, f: ConvGeometry, flip: boolean): void {
     // The filter's own channels: flip swaps them back.
-    if (flip) this.kernel.wino_filter(wPtr, uPtr, f.co, f.c, 1);
-    else this.kernel.wino_filter(wPtr, uPtr, f.c, f.co, 0);
+    const transform = forwardTile() === 4 ? this.kernel.wino4_filter : this.kernel.wino_filter;
+    if (flip) transform(wPtr, uPtr, f.co, f.c, 1);
+    else transform(wPtr, uPtr, f.c, f.co, 0);
   }
 
   winogradFilterSize(g: ConvGeometry, direction: WinogradDirection): number {
     if (!winogradApplies(g)) return 0;
     const f = direction === 'input' ? inputGradAsForward(g) : g;
-    return winogradApplies(f) ? this.kernel.wino_filter_size(f.c, f.co) : 0;
+    if (!winogradApplies(f)) return 0;
+    return forwardTile() === 4 ? this.kernel.wino4_filter_size(f.c, f.co) : this.kernel.wino_filter_size(f.c, f.co);
   }
 
   winogradFilter(wPtr: number, uPtr: number, g: ConvGeometry, direction: WinogradDirection): void {

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 beforeEach(() => clearWinogradFilterCache());
 afterAll(() => {
-  selectWasmConvAlgorithm('winograd');
+  selectWasmConvAlgorithm('winograd-4x4');
   clearWinogradFilterCache();
 });
 
@@ -32,8 +32,8 @@ describe('the Winograd filter transforms kept for filters used more than once (w
     const first = values(conv(x, w));
     expect(winogradFilterCacheStats()?.entries ?? 0).toBe(0); // first use: transformed into scratch
     const second = values(conv(x, w));
-    // 16 positions × 16 input channels × 24 output channels, float32
-    expect(winogradFilterCacheStats()).toEqual({ entries: 1, bytes: 16 * 16 * 24 * 4 });
+    // F(4×4): 36 positions × 16 input channels × 24 output channels, float32
+    expect(winogradFilterCacheStats()).toEqual({ entries: 1, bytes: 36 * 16 * 24 * 4 });
     const third = values(conv(x, w));
     expect(winogradFilterCacheStats()?.entries).toBe(1);
     expect(second).toEqual(first);
@@ -46,7 +46,7 @@ describe('the Winograd filter transforms kept for filters used more than once (w
     const w = rand([3, 3, 16, 20], 4);
     const first = values(inputGrad(x, w));
     const second = values(inputGrad(x, w)); // forward and input forms both kept now
-    expect(winogradFilterCacheStats()).toEqual({ entries: 2, bytes: 2 * 16 * 16 * 20 * 4 });
+    expect(winogradFilterCacheStats()).toEqual({ entries: 2, bytes: 2 * 36 * 16 * 20 * 4 });
     expect(values(inputGrad(x, w))).toEqual(first);
     expect(second).toEqual(first);
     tf.dispose([x, w]);
@@ -64,7 +64,26 @@ describe('the Winograd filter transforms kept for filters used more than once (w
     const w = rand([3, 3, 16, 16], 20);
     for (let i = 0; i < 3; i++) tf.dispose(conv(x, w));
     expect(winogradFilterCacheStats()?.entries ?? 0).toBe(0);
+    selectWasmConvAlgorithm('winograd-4x4');
+    tf.dispose([x, w]);
+  });
+
+  it('drops a kept transform of the other Winograd form when the algorithm changes: each gives its own uncached bits', () => {
+    const x = rand([2, 8, 8, 16], 30);
+    const w = rand([3, 3, 16, 16], 31);
+    const f4 = [values(conv(x, w)), values(conv(x, w))]; // F(4×4), kept from the second call
+    expect(winogradFilterCacheStats()).toEqual({ entries: 1, bytes: 36 * 16 * 16 * 4 });
     selectWasmConvAlgorithm('winograd');
+    const f2 = values(conv(x, w)); // F(2×2): the kept F(4×4) transform is dropped, its own kept
+    expect(winogradFilterCacheStats()).toEqual({ entries: 1, bytes: 16 * 16 * 16 * 4 });
+    expect(values(conv(x, w))).toEqual(f2);
+    selectWasmConvAlgorithm('direct');
+    const direct = values(conv(x, w));
+    selectWasmConvAlgorithm('winograd-4x4');
+    expect(values(conv(x, w))).toEqual(f4[0]);
+    expect(f4[1]).toEqual(f4[0]);
+    expect(f2).not.toEqual(f4[0]); // other roundings of the same conv
+    for (const v of [f2, f4[0]!]) for (let k = 0; k < v.length; k++) expect(Math.abs(v[k]! - direct[k]!)).toBeLessThan(1e-4 * (1 + Math.abs(direct[k]!)));
     tf.dispose([x, w]);
   });
 

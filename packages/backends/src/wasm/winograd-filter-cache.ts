@@ -33,13 +33,15 @@ class WinogradFilterCache {
 
   /** The byte offset of the kept transform of `filter` for `g` and a direction, or `undefined` (first use, too large, or no Winograd). */
   prepared(runner: ConvGradRunner, filter: tf.TensorInfo, g: ConvGeometry, direction: WinogradDirection): number | undefined {
+    const floats = runner.winogradFilterSize(g, direction);
     const hit = this.byFilter.get(filter.dataId)?.[direction];
-    if (hit) {
+    // A kept transform of another size is of the other Winograd form (the algorithm changed since).
+    if (hit && hit.bytes !== 4 * floats) this.drop(hit);
+    else if (hit) {
       this.lru.delete(hit);
       this.lru.add(hit);
       return this.heap.offset(hit.info);
     }
-    const floats = runner.winogradFilterSize(g, direction);
     if (floats === 0 || 4 * floats > CACHE_BYTES) return undefined;
     if (!this.seen[direction].has(filter.dataId)) {
       this.seen[direction].add(filter.dataId);

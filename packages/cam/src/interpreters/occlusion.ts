@@ -78,6 +78,9 @@ export async function occlusion(model: ImageClassifier, images: tf.Tensor4D, opt
   const counts = new Float32Array(h * w);
   for (let p = 0; p < positions.length; p++) windowMask(p, counts, 0);
   const original = rowScores(model, images, targets, options.score);
+  const channels = images.shape[3];
+  const pixels = (await images.data()) as Float32Array;
+  const size = h * w * channels;
   let sums: tf.Tensor3D = tf.zeros([n, h, w]);
   try {
     const total = n * positions.length;
@@ -87,9 +90,22 @@ export async function occlusion(model: ImageClassifier, images: tf.Tensor4D, opt
       const imageOfRow = Array.from({ length: end - start }, (_, k) => Math.floor((start + k) / positions.length));
       const masks = new Float32Array((end - start) * h * w);
       for (let k = 0; k < end - start; k++) windowMask((start + k) % positions.length, masks, k * h * w);
+      // The occluded images in one pass (stock gather and broadcast ops cost ~10 % of the forwards
+      // on wasm): x·(1 − m) + m·baseline, each step rounded to float32 as those ops round it.
+      const occluded = new Float32Array((end - start) * size);
+      const f = Math.fround;
+      for (let k = 0; k < end - start; k++) {
+        const x = pixels.subarray(imageOfRow[k]! * size, (imageOfRow[k]! + 1) * size);
+        for (let p = 0; p < h * w; p++) {
+          const m = masks[k * h * w + p]!;
+          const keep = f(1 - m);
+          const fill = f(m * baseline);
+          for (let c = p * channels; c < (p + 1) * channels; c++) occluded[k * size + c] = f(f(x[c]! * keep) + fill);
+        }
+      }
       const next = tf.tidy(() => {
         const m = tf.tensor4d(masks, [end - start, h, w, 1]);
-        const rows = tf.add(tf.mul(tf.gather(images, imageOfRow), tf.sub(1, m)), tf.mul(m, baseline)) as tf.Tensor4D;
+        const rows = tf.tensor4d(occluded, [end - start, h, w, channels]);
         const drops = tf.sub(tf.gather(original, imageOfRow), rowScores(model, rows, imageOfRow.map((i) => targets[i]!), options.score)) as tf.Tensor1D;
         return tf.add(sums, scatterToImages(tf.reshape(m, [end - start, h, w]), imageOfRow, drops, n)) as tf.Tensor3D;
       });

@@ -85,6 +85,22 @@ describe('batching, leaks and validation', () => {
     expect(whole.deletion!.meanAuc).toBeCloseTo(whole.deletion!.auc.reduce((a, b) => a + b, 0) / 3, 6);
   });
 
+  it('a step changes every channel of its pixels: logit closed form of a GAP-linear model on 2 channels', async () => {
+    // logit_k = Σ_c W[c][k] · mean over pixels of x[·][c]; deletion zeroes the top-ranked pixels of both channels.
+    const data = await x.data();
+    const ranks = Array.from({ length: 3 }, (_, i) => saliencyRanks(sal.dataSync().subarray(i * 25, (i + 1) * 25)));
+    const r = await insertionDeletion(model, x, sal, { stepSize: 4, targets: [0, 1, 2], score: 'logit', mode: 'deletion' });
+    const W = [[1, -1, 0.5], [0.2, 0.3, -1]];
+    for (let i = 0; i < 3; i++) {
+      const expected = Array.from({ length: 8 }, (_, j) => {
+        let logit = 0;
+        for (let p = 0; p < 25; p++) if (ranks[i]![p]! >= Math.min(4 * j, 25)) for (let c = 0; c < 2; c++) logit += (W[c]![i]! * data[(i * 25 + p) * 2 + c]!) / 25;
+        return logit;
+      });
+      expectClose(r.deletion!.curves[i]!, expected, { atol: 1e-5 });
+    }
+  });
+
   it('rejects mismatched shapes and unknown names', async () => {
     await expect(insertionDeletion(model, x, tf.zeros([3, 4, 5]) as tf.Tensor3D)).rejects.toThrow(ShapeError);
     await expect(insertionDeletion(model, x, sal, { targets: [0] })).rejects.toThrow(/1 targets for a batch of 3/);

@@ -117,23 +117,35 @@ export async function insertionDeletion(
   const fractions = Array.from({ length: numPoints }, (_, j) => Math.min(j * stepSize, pixels) / pixels);
   const dx = lico ? 1 / numPoints : 1 / (numPoints - 1);
 
-  const rankTensor = tf.tensor4d(ranks, [n, height, width, 1], 'int32');
+  const channels = images.shape[3];
   const run = async (start: tf.Tensor4D, finish: tf.Tensor4D): Promise<CausalCurves> => {
     const total = n * numPoints;
     const scores = new Float32Array(total);
+    const [from, to] = (await Promise.all([start.data(), finish.data()])) as Float32Array[];
+    const size = pixels * channels;
     for (let b0 = 0; b0 < total; b0 += batchSize) {
       const count = Math.min(batchSize, total - b0);
-      const chunk = tf.tidy(() => {
-        const imageIndex = new Int32Array(count);
-        const thresholds = new Int32Array(count);
-        for (let q = 0; q < count; q++) {
-          imageIndex[q] = Math.floor((b0 + q) / numPoints);
-          thresholds[q] = Math.min(((b0 + q) % numPoints) * stepSize, pixels);
+      // The canvases in one pass over the pixels (stock gather/compare/select ops cost ~10 % of the
+      // forwards): a pixel among the first `threshold` by rank takes the finish value, as
+      // start + 1·(finish − start) in float32, the others the start value.
+      const canvases = new Float32Array(count * size);
+      const imageIndex = new Int32Array(count);
+      for (let q = 0; q < count; q++) {
+        const i = Math.floor((b0 + q) / numPoints);
+        const threshold = Math.min(((b0 + q) % numPoints) * stepSize, pixels);
+        imageIndex[q] = i;
+        const rank = ranks.subarray(i * pixels, (i + 1) * pixels);
+        const a = from!.subarray(i * size, (i + 1) * size);
+        const b = to!.subarray(i * size, (i + 1) * size);
+        const out = canvases.subarray(q * size, (q + 1) * size);
+        out.set(a);
+        for (let p = 0; p < pixels; p++) {
+          if (rank[p]! >= threshold) continue;
+          for (let ch = p * channels; ch < (p + 1) * channels; ch++) out[ch] = Math.fround(a[ch]! + Math.fround(b[ch]! - a[ch]!));
         }
-        const idx = tf.tensor1d(imageIndex, 'int32');
-        const mask = tf.cast(tf.less(tf.gather(rankTensor, idx), tf.tensor4d(thresholds, [count, 1, 1, 1], 'int32')), 'float32');
-        const s = tf.gather(start, idx);
-        const canvas = tf.add(s, tf.mul(mask, tf.sub(tf.gather(finish, idx), s))) as tf.Tensor4D;
+      }
+      const chunk = tf.tidy(() => {
+        const canvas = tf.tensor4d(canvases, [count, height, width, channels]);
         const logits = model.forward(canvas, { training: false }).logits;
         const values = score === 'probability' ? tf.softmax(logits) : logits;
         const tIdx = Array.from(imageIndex, (i) => targets[i]!);
@@ -147,31 +159,27 @@ export async function insertionDeletion(
     return { auc, meanAuc: auc.reduce((a, b) => a + b, 0) / n, curves, fractions };
   };
 
-  try {
-    let insertion: CausalCurves | undefined;
-    let deletion: CausalCurves | undefined;
-    if (mode !== 'insertion') {
-      const finish = tf.fill(images.shape, baseline) as tf.Tensor4D;
-      try {
-        deletion = await run(images, finish);
-      } finally {
-        finish.dispose();
-      }
+  let insertion: CausalCurves | undefined;
+  let deletion: CausalCurves | undefined;
+  if (mode !== 'insertion') {
+    const finish = tf.fill(images.shape, baseline) as tf.Tensor4D;
+    try {
+      deletion = await run(images, finish);
+    } finally {
+      finish.dispose();
     }
-    if (mode !== 'deletion') {
-      const start = blur === false ? (tf.fill(images.shape, baseline) as tf.Tensor4D) : gaussianBlur(images, blur);
-      try {
-        insertion = await run(start, images);
-      } finally {
-        start.dispose();
-      }
-    }
-    return {
-      ...(insertion ? { insertion } : {}),
-      ...(deletion ? { deletion } : {}),
-      protocol: { preset, stepSize, numPoints, targets, baseline, blur, score, aucSpacing: lico ? '1/n' : '1/(n-1)' },
-    };
-  } finally {
-    rankTensor.dispose();
   }
+  if (mode !== 'deletion') {
+    const start = blur === false ? (tf.fill(images.shape, baseline) as tf.Tensor4D) : gaussianBlur(images, blur);
+    try {
+      insertion = await run(start, images);
+    } finally {
+      start.dispose();
+    }
+  }
+  return {
+    ...(insertion ? { insertion } : {}),
+    ...(deletion ? { deletion } : {}),
+    protocol: { preset, stepSize, numPoints, targets, baseline, blur, score, aucSpacing: lico ? '1/n' : '1/(n-1)' },
+  };
 }

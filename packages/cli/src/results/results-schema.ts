@@ -50,7 +50,7 @@ export interface TrainResults {
   /** The objective's and the trainer's full configuration. */
   readonly objective: Readonly<Record<string, unknown>>;
   readonly training: Readonly<Record<string, unknown>> & { readonly epochs: number; readonly batchSize: number; readonly seed: number };
-  /** The backend asked for and used; `wasmKernels`: the build of lico's wasm kernels that ran (`'simd'`, `'relaxed-simd'`; null off wasm; absent in older results); `wasmConv`: how its stride-1 3×3 convs ran (`'winograd'`, `'direct'`; null off wasm; absent in older results). */
+  /** The backend asked for and used; `wasmKernels`: the build of lico's wasm kernels that ran (`'simd'`, `'relaxed-simd'`; null off wasm; absent in older results); `wasmConv`: how its stride-1 3×3 convs ran (`'winograd-4x4'`, `'winograd'` — F(2×2), the default before 'winograd-4x4' existed — or `'direct'`; null off wasm; absent in older results). */
   readonly backend: { readonly requested: string; readonly used: string; readonly packageName: string; readonly wasmKernels?: string | null; readonly wasmConv?: string | null };
   /** Versions of lico's packages, tfjs and Node. */
   readonly versions: Readonly<Record<string, string>>;

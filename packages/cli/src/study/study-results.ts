@@ -46,7 +46,7 @@ export interface MachineRecord {
   readonly backend: string;
   /** The build of lico's wasm kernels (`'simd'`, `'relaxed-simd'`); absent in older results, null off wasm. */
   readonly wasmKernels?: string | null;
-  /** How lico's wasm kernels ran stride-1 3×3 convs (`'winograd'`, `'direct'`); absent in older results, null off wasm. */
+  /** How lico's wasm kernels ran stride-1 3×3 convs (`'winograd-4x4'`, `'winograd'` (F(2×2)), `'direct'`); absent in older results, null off wasm. */
   readonly wasmConv?: string | null;
   readonly threads: number | null;
   /** 1-minute load average when the shard (re)started. */
