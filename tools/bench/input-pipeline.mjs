@@ -9,7 +9,7 @@
 //
 // usage: npm run bench -- input-pipeline [--json] [--threads T] [--batch 64] [--steps 2]
 //                                         [--no-train] [--no-reference]
-import { machine, referenceResult } from './lib/machine.mjs';
+import { machine, referenceEnv, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,7 +124,7 @@ if (!flag('no-train')) {
 
 let torchvision = null;
 if (!flag('no-reference')) {
-  const py = spawnSync('/usr/bin/python3', [path.join(here, 'input-pipeline-reference.py'), '--batch', String(batch), '--threads', '1'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const py = spawnSync('/usr/bin/python3', [path.join(here, 'input-pipeline-reference.py'), '--batch', String(batch), '--threads', '1'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'], env: referenceEnv() });
   torchvision = referenceResult(py, 'input-pipeline-reference.py');
   log(`torchvision DataLoader (1 thread, num_workers 0): ${torchvision.imagesPerSec.toFixed(0)} images/s`);
 }

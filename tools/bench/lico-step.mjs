@@ -11,7 +11,7 @@
 //                                     [--lico-warmup 1] [--text-pass] [--no-reference] [--profile]
 // Wall time gives `ours`/`reference`; process CPU time (all threads) is reported beside it
 // (`cpuRatio`), which is the fairer comparison when other processes share the CPU.
-import { machine, referenceResult } from './lib/machine.mjs';
+import { machine, referenceEnv, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +109,7 @@ function reference() {
   const r = spawnSync('/usr/bin/python3', [path.join(here, 'lico-step-reference.py'), '--threads', String(threads), '--steps', String(steps), '--baseline-steps', String(baselineSteps), '--batch', String(batchSize), '--lico-warmup', String(licoWarmup)], {
     encoding: 'utf-8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+    env: { ...referenceEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
     maxBuffer: 1 << 24,
   });
   return referenceResult(r, 'lico-step-reference.py');

@@ -6,7 +6,7 @@
 // Runs alternate between ours and the reference (a persistent Python child answering 'run'
 // lines), so that both see the same load on a shared machine; medians and minimums are reported.
 // Usage: npm run bench -- ot-loss [--json] [--backend wasm|cpu] [--runs 30] [--threads 1]
-import { machine } from './lib/machine.mjs';
+import { machine, referenceEnv } from './lib/machine.mjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -47,7 +47,7 @@ writeFileSync(input, Buffer.from(both.buffer));
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ot-loss-reference.py');
 const child = spawn('/usr/bin/python3', [script, '--serve', '--input', input, '--shape', `${N},${P},${Q},${D}`, '--threads', String(threads)], {
   stdio: ['pipe', 'pipe', 'inherit'],
-  env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+  env: { ...referenceEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
 });
 const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
 const nextLine = async () => {

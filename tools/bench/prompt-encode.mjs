@@ -14,7 +14,7 @@
 // (tools/bench/prompt-encode-reference.py, same thread count) is reported as extra fields.
 //
 //   npm run bench -- prompt-encode --json [--threads 2] [--reps 2] [--naive-classes 1] [--ks 10,100] [--torch]
-import { machine, referenceResult } from './lib/machine.mjs';
+import { machine, referenceEnv, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +96,7 @@ encoder.dispose();
 let torch = null;
 if (withTorch) {
   log(`PyTorch naive pass on ${naiveClasses} class(es), ${threads} threads…`);
-  const r = spawnSync('/usr/bin/python3', [path.join(here, 'prompt-encode-reference.py'), '--threads', String(threads), '--classes', String(naiveClasses), '--reps', '1'], { encoding: 'utf-8' });
+  const r = spawnSync('/usr/bin/python3', [path.join(here, 'prompt-encode-reference.py'), '--threads', String(threads), '--classes', String(naiveClasses), '--reps', '1'], { encoding: 'utf-8', env: referenceEnv() });
   torch = referenceResult(r, 'prompt-encode-reference.py');
 }
 

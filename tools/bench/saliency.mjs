@@ -19,7 +19,7 @@
 //   [--sensitivity-radius 0.2] [--sensitivity-batch 64] [--min-seconds 0.5] [--rows gradient,scoreCam]
 // --rows: only these rows, on both sides (default: every row; the headline is then the first one).
 // Defaults are @lico/cam's own defaults (and, for ROAD and the Quantus metrics, the references').
-import { machine, referenceResult } from './lib/machine.mjs';
+import { machine, referenceEnv, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,7 @@ function referenceRound(round) {
   const py = spawnSync('/usr/bin/python3', [path.join(here, 'saliency-reference.py'), '--threads', String(threads), '--images', String(images), '--settings', JSON.stringify(settings)], {
     encoding: 'utf-8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: referenceEnv(),
   });
   return referenceResult(py, 'saliency-reference.py');
 }
@@ -102,18 +103,16 @@ const measured = {};
 let reference = null;
 
 /**
- * Times `fn(xs, targets, maps)` on all images (after a one-image warm-up in the first round),
- * repeated until `minSeconds` have passed, and returns our images/s for this round; the row's leak
- * is the largest over the rounds.
+ * Times `fn(xs, targets, maps)` on all images (after one untimed call on all images in the first
+ * round), repeated until `minSeconds` have passed, and returns our images/s for this round; the
+ * row's leak is the largest over the rounds. The warm-up is full-size on both sides: a one-image
+ * warm-up left PyTorch's allocator cold for the batch sizes the row then runs (glibc serves big
+ * tensors by mmap, each page faulted in, until a freed one raises its threshold), and a cold
+ * reference ran the forward-only rows up to 40 % slower than a warm one.
  */
 async function timed(name, fn, first) {
   const before = tf.memory().numTensors;
-  if (first) {
-    const one = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
-    const oneMap = tf.slice(saliency, [0, 0, 0], [1, -1, -1]);
-    tf.dispose(await fn(one, targets.slice(0, 1), oneMap)); // warm-up
-    tf.dispose([one, oneMap]);
-  }
+  if (first) tf.dispose(await fn(x, targets, saliency)); // warm-up
   let calls = 0;
   let seconds = 0;
   const t0 = performance.now();

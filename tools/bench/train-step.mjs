@@ -12,7 +12,7 @@
 // usage: npm run bench -- train-step [--json] [--threads T] [--batch 64] [--steps 3] [--rounds 3]
 //                                    [--warmup 2] [--cpu-batch 2] [--cpu-steps 1] [--no-cpu]
 //                                    [--no-reference]
-import { machine, referenceResult } from './lib/machine.mjs';
+import { machine, referenceEnv, referenceResult } from './lib/machine.mjs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,7 +79,7 @@ function timeSteps(step, n) {
 
 // --- the reference: PyTorch, same thread count (one process per round) ---
 function referenceRound(round) {
-  const py = spawnSync('/usr/bin/python3', [path.join(here, 'train-step-reference.py'), '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', '2'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const py = spawnSync('/usr/bin/python3', [path.join(here, 'train-step-reference.py'), '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', '2'], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'], env: referenceEnv() });
   const r = referenceResult(py, 'train-step-reference.py');
   log(`round ${round}: PyTorch ${r.msPerStep.toFixed(0)} ms/step (${r.msPerStepAll.map((t) => t.toFixed(0)).join(', ')})`);
   return r;

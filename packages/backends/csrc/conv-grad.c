@@ -558,6 +558,17 @@ EXPORT void bn_grad_apply(const float* dy, const float* y, const float* x, float
 // LicoAffineAct): the forward pass is bn_apply with the folded scale and shift; the input
 // gradient (LicoAffineActGrad) is dx = dz·scale, dz = y > 0 ? dy : alpha·dy, one pass:
 
+/** Elements per unit of add_same's work range. */
+#define ADD_UNIT 4096
+
+/** y = a + b over the elements of units [u0, u1) (unit u: [u·ADD_UNIT, (u + 1)·ADD_UNIT) ∩ [0, n)). */
+EXPORT void add_same(const float* a, const float* b, float* y, int n, int u0, int u1) {
+  int e0 = u0 * ADD_UNIT, e1 = u1 * ADD_UNIT < n ? u1 * ADD_UNIT : n;
+  int e = e0;
+  for (; e + 4 <= e1; e += 4) wasm_v128_store(y + e, wasm_f32x4_add(wasm_v128_load(a + e), wasm_v128_load(b + e)));
+  for (; e < e1; e++) y[e] = a[e] + b[e];
+}
+
 /** Positions [p0, p1): dx = (y > 0 ? dy : alpha·dy)·scale; coef = [scale (c), alpha]. */
 EXPORT void affine_act_grad(const float* dy, const float* y, float* dx, const float* coef, int m, int c, int p0, int p1) {
   (void)m;
@@ -766,41 +777,53 @@ EXPORT void wino4_filter(const float* w, float* u, int c, int co, int flip) { wi
     wasm_v128_store((o) + 5 * (st), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(d1, four), wasm_f32x4_mul(d3, five)), d5)); \
   } while (0)
 
+// Bᵀ d B of one 6×6 patch of 4 channels (element (r, s) at src + r·rs + s·cs) into the 36 planes
+// of v (position (r, s) at vc + (6r + s)·pv): rows first, then columns in place.
+INLINE void wino4_patch(const float* src, int rs, int cs, float* vc, int pv) {
+  v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), five = wasm_f32x4_splat(5.0f);
+  for (int r = 0; r < 6; r++) {
+    const float* p = src + r * rs;
+    v128_t d0 = wasm_v128_load(p), d1 = wasm_v128_load(p + cs), d2 = wasm_v128_load(p + 2 * cs);
+    v128_t d3 = wasm_v128_load(p + 3 * cs), d4 = wasm_v128_load(p + 4 * cs), d5 = wasm_v128_load(p + 5 * cs);
+    WINO4_BT(d0, d1, d2, d3, d4, d5, vc + r * 6 * pv, pv);
+  }
+  for (int q = 0; q < 6; q++) {
+    float* col = vc + q * pv;
+    v128_t d0 = wasm_v128_load(col), d1 = wasm_v128_load(col + 6 * pv), d2 = wasm_v128_load(col + 12 * pv);
+    v128_t d3 = wasm_v128_load(col + 18 * pv), d4 = wasm_v128_load(col + 24 * pv), d5 = wasm_v128_load(col + 30 * pv);
+    WINO4_BT(d0, d1, d2, d3, d4, d5, col, 6 * pv);
+  }
+}
+
 // The F(4×4) input transform of tiles [t0, t1) (tile t = (n, a, b): output rows 4a … 4a+3,
 // columns 4b … 4b+3) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch.
-static void wino4_input(const float* x, float* v, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1) {
+// A patch inside the image is read in place; one that crosses the border (or of a last channel
+// group with fewer than 4 channels) is first copied, zero-padded, into `patch` (144 floats).
+static void wino4_input(const float* x, float* v, float* patch, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1) {
   int cpad = (c + 3) / 4 * 4, tw = (wo + 3) / 4, tpi = (ho + 3) / 4 * tw, pv = wino_plane(tb, cpad);
-  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), five = wasm_f32x4_splat(5.0f);
+  v128_t zero = wasm_f32x4_splat(0.0f);
   for (int t = t0; t < t1; t++) {
     int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
     int y0 = 4 * a - top, x0 = 4 * b - left;
     float* vt = v + (t - t0) * cpad;
-    int ok[6];
-    for (int s = 0; s < 6; s++) ok[s] = x0 + s >= 0 && x0 + s < w;
+    int inside = y0 >= 0 && y0 + 6 <= h && x0 >= 0 && x0 + 6 <= w;
+    const float* base = x + ((n * h + y0) * w + x0) * c;
     for (int ch = 0; ch < cpad; ch += 4) {
       int lanes = c - ch < 4 ? c - ch : 4;
-      float* vc = vt + ch;
-      // Rows: Bᵀ along each patch row, into the planes (r, ·); then columns, in place.
+      if (inside && lanes == 4) {
+        wino4_patch(base + ch, w * c, c, vt + ch, pv);
+        continue;
+      }
       for (int r = 0; r < 6; r++) {
         int yy = y0 + r;
-        v128_t d0 = zero, d1 = zero, d2 = zero, d3 = zero, d4 = zero, d5 = zero;
-        if (yy >= 0 && yy < h) {
-          const float* row = x + ((long long)(n * h + yy) * w + x0) * c + ch;
-          if (ok[0]) d0 = load_lanes(row, lanes);
-          if (ok[1]) d1 = load_lanes(row + c, lanes);
-          if (ok[2]) d2 = load_lanes(row + 2 * c, lanes);
-          if (ok[3]) d3 = load_lanes(row + 3 * c, lanes);
-          if (ok[4]) d4 = load_lanes(row + 4 * c, lanes);
-          if (ok[5]) d5 = load_lanes(row + 5 * c, lanes);
+        for (int s = 0; s < 6; s++) {
+          int xx = x0 + s;
+          v128_t d = zero;
+          if (yy >= 0 && yy < h && xx >= 0 && xx < w) d = load_lanes(base + (r * w + s) * c + ch, lanes);
+          wasm_v128_store(patch + (r * 6 + s) * 4, d);
         }
-        WINO4_BT(d0, d1, d2, d3, d4, d5, vc + r * 6 * pv, pv);
       }
-      for (int q = 0; q < 6; q++) {
-        float* col = vc + q * pv;
-        v128_t d0 = wasm_v128_load(col), d1 = wasm_v128_load(col + 6 * pv), d2 = wasm_v128_load(col + 12 * pv);
-        v128_t d3 = wasm_v128_load(col + 18 * pv), d4 = wasm_v128_load(col + 24 * pv), d5 = wasm_v128_load(col + 30 * pv);
-        WINO4_BT(d0, d1, d2, d3, d4, d5, col, 6 * pv);
-      }
+      wino4_patch(patch, 24, 4, vt + ch, pv);
     }
   }
 }
@@ -815,7 +838,7 @@ static void wino4_input(const float* x, float* v, int h, int w, int c, int ho, i
   v128_t y3 = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(d34, eight)), m5)
 
 /** Floats of one scratch slot of wino4_forward for blocks of tb tiles. */
-EXPORT int wino4_slot_size(int c, int co, int tb) { return 36 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)); }
+EXPORT int wino4_slot_size(int c, int co, int tb) { return 36 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)) + 144; }
 
 // Y = Aᵀ M A (F(2×2)) of one tile at output (p0, q0) of image n from its products mt (plane stride
 // pm), + bias, relu, for each group of 4 output channels.
@@ -860,6 +883,22 @@ INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int
       wasm_v128_store(col + 18 * pm, y3);
     }
     v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    if (rows == 4 && cols == 4 && lanes == 4) {
+      // A whole tile of 4 channels: no partial stores.
+      for (int r = 0; r < 4; r++) {
+        const float* row = mt + r * 6 * pm + o;
+        WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
+                 wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
+        float* out = y + ((n * ho + p0 + r) * wo + q0) * co + o;
+        v128_t z0 = wasm_f32x4_add(y0, bv), z1 = wasm_f32x4_add(y1, bv), z2 = wasm_f32x4_add(y2, bv), z3 = wasm_f32x4_add(y3, bv);
+        if (relu) { z0 = wasm_f32x4_max(z0, zero); z1 = wasm_f32x4_max(z1, zero); z2 = wasm_f32x4_max(z2, zero); z3 = wasm_f32x4_max(z3, zero); }
+        wasm_v128_store(out, z0);
+        wasm_v128_store(out + co, z1);
+        wasm_v128_store(out + 2 * co, z2);
+        wasm_v128_store(out + 3 * co, z3);
+      }
+      continue;
+    }
     for (int r = 0; r < rows; r++) {
       const float* row = mt + r * 6 * pm + o;
       WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
@@ -889,7 +928,7 @@ static void wino_forward_m(const float* x, const float* u, float* y, float* scra
   for (int blk = block_begin; blk < block_end; blk++) {
     int t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, nt = t1 - t0;
     if (m == 2) wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
-    else wino4_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
+    else wino4_input(x, v, mm + 36 * pm, h, w, c, ho, wo, top, left, tb, t0, t1);
     wino_products(v, u, mm, planes, pv, pm, c, co, nt);
     for (int t = t0; t < t1; t++) {
       int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;

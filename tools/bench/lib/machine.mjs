@@ -1,7 +1,8 @@
 // The machine a benchmark ran on, recorded in every bench JSON (`machine`): CPU model (from
 // /proc/cpuinfo), cores, Node, the load average when the benchmark started and when it ended.
 // Ratios are only meaningful on a quiet machine (load < 1 before starting): `machine()` warns on
-// stderr otherwise, and the JSON says so (`quietAtStart`).
+// stderr otherwise, and the JSON says so (`quietAtStart`). `referenceMalloc`: how the PyTorch
+// references' allocator was set (`--reference-malloc tuned|default`, see referenceEnv).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -46,7 +47,42 @@ export function machine() {
     loadAtStart,
     loadAtEnd: os.loadavg().map(round1),
     quietAtStart,
+    referenceMalloc,
   };
+}
+
+/** The `--reference-malloc` values: how glibc's allocator is set in a PyTorch reference process. */
+export const REFERENCE_MALLOC_MODES = ['tuned', 'default'];
+
+/** The `--reference-malloc` value of `argv` (default `tuned`); an unknown one throws and lists the valid ones. */
+export function referenceMallocMode(argv = process.argv.slice(2)) {
+  const i = argv.indexOf('--reference-malloc');
+  const mode = i >= 0 ? argv[i + 1] : 'tuned';
+  if (!REFERENCE_MALLOC_MODES.includes(mode)) throw new Error(`--reference-malloc: unknown value '${mode}'; valid: ${REFERENCE_MALLOC_MODES.join(', ')}`);
+  return mode;
+}
+
+// Checked when a benchmark starts (an unknown value fails before any work) and recorded in `machine`.
+const referenceMalloc = referenceMallocMode();
+
+/**
+ * The environment of a PyTorch reference process (tools/bench/*-reference.py). glibc serves a
+ * large allocation by mmap and gives a freed heap top back to the OS, so a PyTorch CPU loop
+ * faults its activations' pages in again on every step; on the 2-core host the train-step
+ * reference ran 25–30 % faster, and a saliency row up to 40 %, with both thresholds raised.
+ * `tuned` (the default: the reference at its best, so a ratio cannot flatter our side) raises the
+ * mmap and trim thresholds to 1 GiB; `default` keeps glibc's own (what a plain `python3` gets).
+ * The reference records the values it ran with (`env.malloc`).
+ */
+export function referenceEnv(mode = referenceMalloc) {
+  const env = { ...process.env };
+  delete env.MALLOC_MMAP_THRESHOLD_;
+  delete env.MALLOC_TRIM_THRESHOLD_;
+  if (mode === 'tuned') {
+    env.MALLOC_MMAP_THRESHOLD_ = String(2 ** 30);
+    env.MALLOC_TRIM_THRESHOLD_ = String(2 ** 30);
+  }
+  return env;
 }
 
 /**

@@ -94,6 +94,9 @@ def reference_env(allow_reference_blas=False):
         'blasLibrariesMapped': [os.path.realpath(p) for p in mapped],
         'torchBlasInfo': torch_blas_info(torch),
         'torchThreads': torch.get_num_threads(),
+        # glibc allocator thresholds the process ran with (tools/bench/lib/machine.mjs referenceEnv):
+        # null = glibc's dynamic defaults.
+        'malloc': {k: os.environ.get(k) for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')},
         'torch': torch.__version__,
         'python': sys.version.split()[0],
     }

@@ -235,7 +235,8 @@ describe.each(WINOGRAD_CASES)('Winograd for stride-1 3×3 convs (forward, input 
 
   // Partial tiles (odd output sizes), channel counts that are not multiples of 4 or 8 (the
   // transformed filter's groups of 8, then 4), 'same', 'valid', asymmetric pads, pads beyond the
-  // kernel (rows no tap reaches), one-pixel-wide outputs, and blocks of tiles that cross images.
+  // kernel (rows no tap reaches), one-pixel-wide outputs, blocks of tiles that cross images, and
+  // tiles inside the image.
   const cases: { name: string; g: ConvGeometry; shift?: number }[] = [
     { name: 'c 16, co 16, 7×9 same (partial tiles)', g: geometry(2, 7, 9, 16, 16, 3, 3, 1, 1, [1, 1, 1, 1]) },
     { name: 'c 17, co 21, 6×5 valid', g: geometry(3, 6, 5, 17, 21, 3, 3, 1, 1, [0, 0, 0, 0]), shift: 1 },
@@ -243,6 +244,9 @@ describe.each(WINOGRAD_CASES)('Winograd for stride-1 3×3 convs (forward, input 
     { name: 'c 20, co 36, pads 3/0 1/3 (beyond the kernel)', g: geometry(1, 4, 5, 20, 36, 3, 3, 1, 1, [3, 0, 1, 3]), shift: 2 },
     { name: 'c 16, co 32, 1×2 same', g: geometry(5, 1, 2, 16, 32, 3, 3, 1, 1, [1, 1, 1, 1]) },
     { name: 'c 64, co 40, 8×8 same, batch 9 (many blocks)', g: geometry(9, 8, 8, 64, 40, 3, 3, 1, 1, [1, 1, 1, 1]) },
+    // Tiles whose whole patch lies inside the image (read in place by F(4×4)'s input transform).
+    { name: 'c 32, co 24, 13×14 same (patches inside the image)', g: geometry(2, 13, 14, 32, 24, 3, 3, 1, 1, [1, 1, 1, 1]) },
+    { name: 'c 18, co 16, 12×12 valid (inside, 2-channel last group)', g: geometry(1, 12, 12, 18, 16, 3, 3, 1, 1, [0, 0, 0, 0]), shift: 1 },
   ];
 
   it.each(cases)('matches the definition (float64) to 1e-5 and differs from the direct sums only by rounding: $name', ({ g, shift }) => {

@@ -24,6 +24,7 @@ interface ConvGradExports {
   bn_apply(...args: number[]): void;
   bn_grad_apply(...args: number[]): void;
   affine_act_grad(...args: number[]): void;
+  add_same(...args: number[]): void;
   wino_filter_size(cin: number, cout: number): number;
   wino_filter(w: number, u: number, c: number, co: number, flip: number): void;
   wino_slot_size(c: number, co: number, tb: number): number;
@@ -115,6 +116,8 @@ export interface ConvGradRunner {
   batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
   /** `dx = dz·scale`, dz = y > 0 ? dy : alpha·dy; `coefPtr`: scale (c floats), alpha. */
   affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void;
+  /** `y = a + b` over `n` floats (same shape; each sum one rounding, as any add). */
+  add(aPtr: number, bPtr: number, yPtr: number, n: number): void;
 }
 
 // Control block shared with the workers (Int32 slots; CLAIM is a BigUint64 slot).
@@ -151,6 +154,7 @@ const JOB_FUNCTIONS = [
   'wino_filter_grad_out',
   'affine_act_grad',
   'wino4_forward',
+  'add_same',
 ] as const;
 
 /**
@@ -161,6 +165,9 @@ const JOB_FUNCTIONS = [
 const PARALLEL_MIN_MACS = 1e6;
 /** What one element of a memory-bound pass (batch-norm apply, sums) counts as in multiply-adds. */
 const PASS_ELEMENT_MACS = 10;
+
+/** Elements per unit of `add_same`'s work range (ADD_UNIT in csrc/conv-grad.c). */
+const ADD_UNIT = 4096;
 
 /**
  * Milliseconds a thread polls for an event (a new job, the last chunk) before it sleeps in
@@ -582,6 +589,10 @@ class Runner implements ConvGradRunner {
 
   batchNormGradApply(dyPtr: number, yPtr: number, xPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {
     this.parallel(8, [dyPtr, yPtr, xPtr, dxPtr, coefPtr, m, c], m, [], PASS_ELEMENT_MACS * m * c);
+  }
+
+  add(aPtr: number, bPtr: number, yPtr: number, n: number): void {
+    this.parallel(14, [aPtr, bPtr, yPtr, n], Math.ceil(n / ADD_UNIT), [], PASS_ELEMENT_MACS * n);
   }
 
   affineActGrad(dyPtr: number, yPtr: number, dxPtr: number, coefPtr: number, m: number, c: number): void {

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeaks, relativeError } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { convGradRunner } from './conv-grad-kernels';
 import { LEAKY_RELU_GRAD } from './leaky-relu';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
 import { onCpuAndWasm, rand } from './test-parity';
@@ -176,6 +177,58 @@ describe('Identity on wasm shares data instead of copying', () => {
   });
 });
 
+describe('Add of two same-shape tensors on wasm (threaded SIMD sum)', () => {
+  it.each([
+    { shape: [8, 32, 32, 16] }, // 131072 elements: 32 units of 4096
+    { shape: [3, 7, 61, 53] }, // 67893: a partial last unit and a tail past the last 4 lanes
+  ])('equals Math.fround(a + b) element by element, with both gradients: $shape', async ({ shape }) => {
+    await tf.setBackend('wasm');
+    const a = rand(shape, 3);
+    const b = rand(shape, 4);
+    const dy = rand(shape, 5);
+    const [av, bv, dyv] = [a.dataSync(), b.dataSync(), dy.dataSync()];
+    const y = tf.add(a, b);
+    const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.add(p, q), dy)))([a, b]);
+    const yv = y.dataSync();
+    expect(yv.length).toBe(av.length);
+    let wrong = 0;
+    for (let k = 0; k < yv.length; k++) if (yv[k] !== Math.fround(av[k]! + bv[k]!)) wrong++;
+    expect(wrong).toBe(0);
+    expect(Array.from(grads[0]!.dataSync())).toEqual(Array.from(dyv));
+    expect(Array.from(grads[1]!.dataSync())).toEqual(Array.from(dyv));
+    tf.dispose([a, b, dy, y, ...grads]);
+  });
+
+  it('gives the same bits on 1, 2 and 3 threads over a shared memory (runner)', () => {
+    const n = 25 * 4096 + 7; // above the threading threshold, with a tail
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const [aPtr, bPtr, yPtr] = [0, 1, 2].map((i) => 1024 + i * 4 * (n + 64));
+    const f = new Float32Array(memory.buffer);
+    for (let k = 0; k < n; k++) {
+      f[aPtr / 4 + k] = Math.sin(k) * 3;
+      f[bPtr / 4 + k] = Math.cos(0.7 * k) / 7;
+    }
+    for (const threads of [1, 2, 3]) {
+      const runner = convGradRunner(memory, threads)!;
+      expect(runner.threads).toBe(threads);
+      f.fill(Number.NaN, yPtr / 4, yPtr / 4 + n + 4);
+      runner.add(aPtr, bPtr, yPtr, n);
+      let wrong = 0;
+      for (let k = 0; k < n; k++) if (f[yPtr / 4 + k] !== Math.fround(f[aPtr / 4 + k]! + f[bPtr / 4 + k]!)) wrong++;
+      expect(wrong).toBe(0);
+      expect(Number.isNaN(f[yPtr / 4 + n]!)).toBe(true); // nothing past the end
+    }
+  });
+
+  it('is leak-free', async () => {
+    await tf.setBackend('wasm');
+    const a = rand([4, 32, 32, 16], 1);
+    const b = rand([4, 32, 32, 16], 2);
+    await expectNoLeaks(() => tf.add(a, b));
+    tf.dispose([a, b]);
+  });
+});
+
 describe('Add of a per-channel bias on wasm (one SIMD pass)', () => {
   it.each([
     { full: [3, 5, 4, 6], first: 'tensor' },
@@ -196,7 +249,7 @@ describe('Add of a per-channel bias on wasm (one SIMD pass)', () => {
     expect(relativeError(wasm[2]!, cpu[2]!)).toBeLessThan(1e-6);
   });
 
-  it('other adds go to the stock kernel: same shapes, scalars, int32, rank-1 pairs, other broadcasts (closed forms)', async () => {
+  it('other adds go to the stock kernel: small same shapes, scalars, int32, rank-1 pairs, other broadcasts (closed forms)', async () => {
     await tf.setBackend('wasm');
     const cases: [tf.Tensor, tf.Tensor, number[]][] = [
       [tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([10, 20, 30, 40], [2, 2]), [11, 22, 33, 44]],
