@@ -636,9 +636,21 @@ INLINE double filter_tap(const float* w, int i, int j, int c, int co, int k, int
   return flip ? w[(((2 - i) * 3 + (2 - j)) * c + m) * co + k] : w[((i * 3 + j) * c + k) * co + m];
 }
 
-// Row r of G (n = 4: F(2×2, 3×3); n = 6: F(4×4, 3×3)) applied to (a, b, d), in float64.
+// Row r of G (n = 4: F(2×2, 3×3); n = 6: F(4×4, 3×3); n = 9: Gs of the stride-2 form) applied to
+// (a, b, d), in float64.
 INLINE double wino_g(int n, int r, double a, double b, double d) {
   if (n == 4) return r == 0 ? a : r == 1 ? 0.5 * (a + b + d) : r == 2 ? 0.5 * (a - b + d) : d;
+  if (n == 9) {
+    // Stride 2 (Gs): G of F(4, 2) on the even taps (a, d), then the odd tap b four times.
+    switch (r) {
+      case 0: return a / 2.0;
+      case 1: return -(a + d) / 2.0;
+      case 2: return (d - a) / 6.0;
+      case 3: return a / 6.0 + d / 3.0;
+      case 4: return d;
+      default: return b;
+    }
+  }
   switch (r) {
     case 0: return a / 4.0;
     case 1: return -(a + b + d) / 6.0;
@@ -795,39 +807,6 @@ INLINE void wino4_patch(const float* src, int rs, int cs, float* vc, int pv) {
   }
 }
 
-// The F(4×4) input transform of tiles [t0, t1) (tile t = (n, a, b): output rows 4a … 4a+3,
-// columns 4b … 4b+3) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch.
-// A patch inside the image is read in place; one that crosses the border (or of a last channel
-// group with fewer than 4 channels) is first copied, zero-padded, into `patch` (144 floats).
-static void wino4_input(const float* x, float* v, float* patch, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1) {
-  int cpad = (c + 3) / 4 * 4, tw = (wo + 3) / 4, tpi = (ho + 3) / 4 * tw, pv = wino_plane(tb, cpad);
-  v128_t zero = wasm_f32x4_splat(0.0f);
-  for (int t = t0; t < t1; t++) {
-    int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
-    int y0 = 4 * a - top, x0 = 4 * b - left;
-    float* vt = v + (t - t0) * cpad;
-    int inside = y0 >= 0 && y0 + 6 <= h && x0 >= 0 && x0 + 6 <= w;
-    const float* base = x + ((n * h + y0) * w + x0) * c;
-    for (int ch = 0; ch < cpad; ch += 4) {
-      int lanes = c - ch < 4 ? c - ch : 4;
-      if (inside && lanes == 4) {
-        wino4_patch(base + ch, w * c, c, vt + ch, pv);
-        continue;
-      }
-      for (int r = 0; r < 6; r++) {
-        int yy = y0 + r;
-        for (int s = 0; s < 6; s++) {
-          int xx = x0 + s;
-          v128_t d = zero;
-          if (yy >= 0 && yy < h && xx >= 0 && xx < w) d = load_lanes(base + (r * w + s) * c + ch, lanes);
-          wasm_v128_store(patch + (r * 6 + s) * 4, d);
-        }
-      }
-      wino4_patch(patch, 24, 4, vt + ch, pv);
-    }
-  }
-}
-
 // Aᵀ applied to 6 values: 4 outputs y0 … y3 (locals of the caller).
 #define WINO4_AT(m0, m1, m2, m3, m4, m5)                                        \
   v128_t s12 = wasm_f32x4_add(m1, m2), d12 = wasm_f32x4_sub(m1, m2);            \
@@ -839,6 +818,18 @@ static void wino4_input(const float* x, float* v, float* patch, int h, int w, in
 
 /** Floats of one scratch slot of wino4_forward for blocks of tb tiles. */
 EXPORT int wino4_slot_size(int c, int co, int tb) { return 36 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)) + 144; }
+
+// One output row of a 4×4 tile: y0 … y3 + bias, then max(0, ·) if relu, into the first `cols`
+// pixels (co apart) and `lanes` channels at out.
+INLINE void store_row4(float* out, int co, v128_t y0, v128_t y1, v128_t y2, v128_t y3, v128_t bv, int relu, int cols, int lanes) {
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  v128_t z0 = wasm_f32x4_add(y0, bv), z1 = wasm_f32x4_add(y1, bv), z2 = wasm_f32x4_add(y2, bv), z3 = wasm_f32x4_add(y3, bv);
+  if (relu) { z0 = wasm_f32x4_max(z0, zero); z1 = wasm_f32x4_max(z1, zero); z2 = wasm_f32x4_max(z2, zero); z3 = wasm_f32x4_max(z3, zero); }
+  store_lanes(out, z0, lanes);
+  if (cols > 1) store_lanes(out + co, z1, lanes);
+  if (cols > 2) store_lanes(out + 2 * co, z2, lanes);
+  if (cols > 3) store_lanes(out + 3 * co, z3, lanes);
+}
 
 // Y = Aᵀ M A (F(2×2)) of one tile at output (p0, q0) of image n from its products mt (plane stride
 // pm), + bias, relu, for each group of 4 output channels.
@@ -904,37 +895,162 @@ INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int
       WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
                wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
       float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
-#define STORE4(Y, K)                                  \
-  if (K < cols) {                                     \
-v128_t yk = wasm_f32x4_add(Y, bv);                \
-if (relu) yk = wasm_f32x4_max(yk, zero);          \
-store_lanes(out + K * co, yk, lanes);             \
-  }
-      STORE4(y0, 0) STORE4(y1, 1) STORE4(y2, 2) STORE4(y3, 3)
-#undef STORE4
+      store_row4(out, co, y0, y1, y2, y3, bv, relu, cols, lanes);
     }
   }
 }
 
-// Blocks [block_begin, block_end) of tb tiles of the Winograd forward with m×m output tiles (m = 2:
-// F(2×2, 3×3), 4: F(4×4, 3×3)): input transform, (m + 2)² products, output transform.
+// Stride-2 3×3 convolutions by nested minimal filtering: along each axis, a stride-2 3-tap
+// correlation is the 2-tap correlation (w0, w2) of the even samples plus the 1-tap (w1) one of the
+// odd samples; the first is F(4, 2) (Lavin & Gray 2016; points 0, ±1, 2, ∞: 5 products for 4
+// outputs), the second 4 products. Nested over rows and columns, a 4×4 output tile takes 81
+// multiply-adds per channel pair from its 9×9 input patch instead of 144 (1.78× fewer):
+//   Y = As [ Σ_c (Gs g_c Gsᵀ) ⊙ (T d_c Tᵀ) ] Asᵀ,
+//   T (9×9): Bᵀ = [2 −1 −2 1 0; 0 −2 −1 1 0; 0 2 −3 1 0; 0 −1 0 1 0; 0 2 −1 −2 1] on samples 0, 2, 4, 6, 8,
+//            then samples 1, 3, 5, 7 as they are;
+//   Gs (9×3): G = [½ 0; −½ −½; −⅙ ⅙; ⅙ ⅓; 0 1] on (w0, w2), then w1 four times (wino_g, n = 9);
+//   As (4×9): [Aᵀ | I₄], Aᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1].
+// The products are wino_products' with 81 planes; scratch slots as F(4×4)'s, with 81 planes and a
+// 9×9 patch buffer.
+
+/** Floats of a stride-2 transformed filter: 81 * c * (co rounded up to 4). */
+EXPORT int wino_s2_filter_size(int c, int co) { return 81 * regroup(0, 0, 1, c, co, 0); }
+
+/** U = Gs g Gsᵀ (9×9) for every channel pair of w ([3, 3, c, co]), in float64 rounded once; layout as wino_filter. */
+EXPORT void wino_s2_filter(const float* w, float* u, int c, int co) { wino_filter_n(w, u, c, co, 0, 9); }
+
+/** Floats of one scratch slot of wino_s2_forward for blocks of tb tiles. */
+EXPORT int wino_s2_slot_size(int c, int co, int tb) { return 81 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)) + 324; }
+
+// T applied to 9 values (a row or column of a patch), stored at o, o + st, … o + 8·st.
+#define WINO_S2_T(d0, d1, d2, d3, d4, d5, d6, d7, d8, o, st)                                                       \
+  do {                                                                                                            \
+    v128_t d62 = wasm_f32x4_sub(d6, d2);                                                                          \
+    wasm_v128_store((o), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_sub(d0, d4), two), d2), d6));      \
+    wasm_v128_store((o) + (st), wasm_f32x4_sub(wasm_f32x4_sub(d6, d4), wasm_f32x4_mul(d2, two)));                    \
+    wasm_v128_store((o) + 2 * (st), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(d2, two), wasm_f32x4_mul(d4, three)), d6)); \
+    wasm_v128_store((o) + 3 * (st), d62);                                                                         \
+    wasm_v128_store((o) + 4 * (st), wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_sub(d2, d6), two), d4), d8)); \
+    wasm_v128_store((o) + 5 * (st), d1);                                                                          \
+    wasm_v128_store((o) + 6 * (st), d3);                                                                          \
+    wasm_v128_store((o) + 7 * (st), d5);                                                                          \
+    wasm_v128_store((o) + 8 * (st), d7);                                                                          \
+  } while (0)
+
+// T d Tᵀ of one 9×9 patch of 4 channels (element (r, s) at src + r·rs + s·cs) into the 81 planes of
+// v (position (r, s) at vc + (9r + s)·pv): rows first, then columns in place.
+INLINE void wino_s2_patch(const float* src, int rs, int cs, float* vc, int pv) {
+  v128_t two = wasm_f32x4_splat(2.0f), three = wasm_f32x4_splat(3.0f);
+  for (int r = 0; r < 9; r++) {
+    const float* p = src + r * rs;
+    v128_t d0 = wasm_v128_load(p), d1 = wasm_v128_load(p + cs), d2 = wasm_v128_load(p + 2 * cs);
+    v128_t d3 = wasm_v128_load(p + 3 * cs), d4 = wasm_v128_load(p + 4 * cs), d5 = wasm_v128_load(p + 5 * cs);
+    v128_t d6 = wasm_v128_load(p + 6 * cs), d7 = wasm_v128_load(p + 7 * cs), d8 = wasm_v128_load(p + 8 * cs);
+    WINO_S2_T(d0, d1, d2, d3, d4, d5, d6, d7, d8, vc + r * 9 * pv, pv);
+  }
+  for (int q = 0; q < 9; q++) {
+    float* col = vc + q * pv;
+    v128_t d0 = wasm_v128_load(col), d1 = wasm_v128_load(col + 9 * pv), d2 = wasm_v128_load(col + 18 * pv);
+    v128_t d3 = wasm_v128_load(col + 27 * pv), d4 = wasm_v128_load(col + 36 * pv), d5 = wasm_v128_load(col + 45 * pv);
+    v128_t d6 = wasm_v128_load(col + 54 * pv), d7 = wasm_v128_load(col + 63 * pv), d8 = wasm_v128_load(col + 72 * pv);
+    WINO_S2_T(d0, d1, d2, d3, d4, d5, d6, d7, d8, col, 9 * pv);
+  }
+}
+
+// The input transform of tiles [t0, t1) of the 4×4-tile forms (m = 4: F(4×4), 6×6 patches 4 apart;
+// m = 8: stride 2, 9×9 patches 8 apart; tile t = (n, a, b): output rows 4a … 4a+3, columns
+// 4b … 4b+3) into v: V[e][t − t0][ch] at v + e*wino_plane(tb, cpad) + (t − t0)*cpad + ch. A patch
+// inside the image is read in place; one that crosses the border (or of a last channel group with
+// fewer than 4 channels) is first copied, zero-padded, into `patch` (4·P² floats, P the patch side).
+static void wino_tile_input(const float* x, float* v, float* patch, int h, int w, int c, int ho, int wo, int top, int left, int tb, int t0, int t1, int m) {
+  int cpad = (c + 3) / 4 * 4, tw = (wo + 3) / 4, tpi = (ho + 3) / 4 * tw, pv = wino_plane(tb, cpad);
+  int side = m == 8 ? 9 : 6;
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int t = t0; t < t1; t++) {
+    int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
+    int y0 = m * a - top, x0 = m * b - left;
+    float* vt = v + (t - t0) * cpad;
+    int inside = y0 >= 0 && y0 + side <= h && x0 >= 0 && x0 + side <= w;
+    const float* base = x + ((n * h + y0) * w + x0) * c;
+    for (int ch = 0; ch < cpad; ch += 4) {
+      int lanes = c - ch < 4 ? c - ch : 4;
+      const float* src = base + ch;
+      int rs = w * c, cs = c;
+      if (!inside || lanes < 4) {
+        for (int r = 0; r < side; r++) {
+          int yy = y0 + r;
+          for (int s = 0; s < side; s++) {
+            int xx = x0 + s;
+            v128_t d = zero;
+            if (yy >= 0 && yy < h && xx >= 0 && xx < w) d = load_lanes(base + (r * w + s) * c + ch, lanes);
+            wasm_v128_store(patch + (r * side + s) * 4, d);
+          }
+        }
+        src = patch, rs = 4 * side, cs = 4;
+      }
+      if (m == 8) wino_s2_patch(src, rs, cs, vt + ch, pv);
+      else wino4_patch(src, rs, cs, vt + ch, pv);
+    }
+  }
+}
+
+// As applied to 9 values: 4 outputs y0 … y3 (locals of the caller).
+#define WINO_S2_A(m0, m1, m2, m3, m4, m5, m6, m7, m8)                              \
+  v128_t s12 = wasm_f32x4_add(m1, m2), d12 = wasm_f32x4_sub(m1, m2);               \
+  v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(m0, s12), m3), m5);     \
+  v128_t y1 = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(m3, two)), m6);    \
+  v128_t y2 = wasm_f32x4_add(wasm_f32x4_add(s12, wasm_f32x4_mul(m3, four)), m7);   \
+  v128_t y3 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(m3, eight)), m4), m8)
+
+// Y = As M Asᵀ of one tile from its products mt (plane stride pm), + bias, relu, as wino_output4;
+// M is overwritten (columns transformed in place).
+INLINE void wino_s2_output(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
+  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+  int rows = ho - p0 < 4 ? ho - p0 : 4, cols = wo - q0 < 4 ? wo - q0 : 4;
+  for (int o = 0; o < co; o += 4) {
+    int lanes = co - o < 4 ? co - o : 4;
+    for (int q = 0; q < 9; q++) {
+      float* col = mt + q * pm + o;
+      WINO_S2_A(wasm_v128_load(col), wasm_v128_load(col + 9 * pm), wasm_v128_load(col + 18 * pm), wasm_v128_load(col + 27 * pm),
+                wasm_v128_load(col + 36 * pm), wasm_v128_load(col + 45 * pm), wasm_v128_load(col + 54 * pm), wasm_v128_load(col + 63 * pm),
+                wasm_v128_load(col + 72 * pm));
+      wasm_v128_store(col, y0);
+      wasm_v128_store(col + 9 * pm, y1);
+      wasm_v128_store(col + 18 * pm, y2);
+      wasm_v128_store(col + 27 * pm, y3);
+    }
+    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    for (int r = 0; r < rows; r++) {
+      const float* row = mt + r * 9 * pm + o;
+      WINO_S2_A(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
+                wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm), wasm_v128_load(row + 6 * pm), wasm_v128_load(row + 7 * pm),
+                wasm_v128_load(row + 8 * pm));
+      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      store_row4(out, co, y0, y1, y2, y3, bv, relu, cols, lanes);
+    }
+  }
+}
+
+// Blocks [block_begin, block_end) of tb tiles of the Winograd forward of form m (2: F(2×2, 3×3),
+// 4: F(4×4, 3×3), 8: the stride-2 form, 4×4 output tiles): input transform, products, output transform.
 static void wino_forward_m(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
                            int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu, int m) {
-  int planes = (m + 2) * (m + 2), copad = (co + 3) / 4 * 4;
-  int tw = (wo + m - 1) / m, tpi = (ho + m - 1) / m * tw, tiles = nb * tpi;
+  int tile = m == 8 ? 4 : m, planes = m == 2 ? 16 : m == 4 ? 36 : 81, copad = (co + 3) / 4 * 4;
+  int tw = (wo + tile - 1) / tile, tpi = (ho + tile - 1) / tile * tw, tiles = nb * tpi;
   int pv = wino_plane(tb, (c + 3) / 4 * 4), pm = wino_plane(tb, copad);
-  float* v = scratch + (long long)slot * (m == 2 ? wino_slot_size(c, co, tb) : wino4_slot_size(c, co, tb));
+  float* v = scratch + (long long)slot * (m == 2 ? wino_slot_size(c, co, tb) : m == 4 ? wino4_slot_size(c, co, tb) : wino_s2_slot_size(c, co, tb));
   float* mm = v + planes * pv;
   for (int blk = block_begin; blk < block_end; blk++) {
     int t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, nt = t1 - t0;
     if (m == 2) wino_input(x, v, h, w, c, ho, wo, top, left, tb, t0, t1);
-    else wino4_input(x, v, mm + 36 * pm, h, w, c, ho, wo, top, left, tb, t0, t1);
+    else wino_tile_input(x, v, mm + planes * pm, h, w, c, ho, wo, top, left, tb, t0, t1, m);
     wino_products(v, u, mm, planes, pv, pm, c, co, nt);
     for (int t = t0; t < t1; t++) {
       int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
       float* mt = mm + (t - t0) * copad;
       if (m == 2) wino_output2(mt, pm, y, n, ho, wo, co, 2 * a, 2 * b, bias, relu);
-      else wino_output4(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
+      else if (m == 4) wino_output4(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
+      else wino_s2_output(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
     }
   }
 }
@@ -954,6 +1070,16 @@ EXPORT void wino_forward(const float* x, const float* u, float* y, float* scratc
 EXPORT void wino4_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
                           int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
   wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 4);
+}
+
+/**
+ * Blocks [block_begin, block_end) of tb tiles (4×4 outputs) of the stride-2 3×3 conv y ([nb, ho, wo,
+ * co]) of x ([nb, h, w, c]) with the transformed filter u (wino_s2_filter), padding top/left, + bias
+ * (0: none), then max(0, ·) if relu; scratch slots of wino_s2_slot_size floats, as wino_forward.
+ */
+EXPORT void wino_s2_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
+                            int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 8);
 }
 
 /**

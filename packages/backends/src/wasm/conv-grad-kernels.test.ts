@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRng, UnknownNameError } from '@lico/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONV_GRAD_SOURCE_SHA256 } from '../generated/conv-grad-wasm';
-import { claimChunks, closeJob, convGradRunner, selectWasmConvAlgorithm, SLOTS, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
+import { claimChunks, closeJob, convGradRunner, selectWasmConvAlgorithm, SLOTS, WASM_CONV_ALGORITHMS, wasmConvAlgorithm, winogradApplies, winogradStride2Applies, type ConvGeometry, type WasmConvAlgorithm } from './conv-grad-kernels';
 import { selectWasmKernelBuild, wasmKernelBuild } from './kernel-build';
 import { KERNEL_BUILDS } from './test-parity';
 
@@ -312,6 +312,66 @@ describe.each(WINOGRAD_CASES)('Winograd for stride-1 3×3 convs (forward, input 
     expect(winogradApplies(geometry(1, 8, 8, 16, 16, 5, 5, 1, 1, [2, 2, 2, 2]))).toBe(false);
     expect(winogradApplies(geometry(1, 8, 8, 3, 16, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
     expect(winogradApplies(geometry(1, 8, 8, 16, 8, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
+  });
+});
+
+describe.each(KERNEL_BUILDS)('Winograd for stride-2 3×3 forwards (nested F(4, 2)), %s build', (build) => {
+  beforeAll(() => selectWasmKernelBuild(build));
+  afterEach(() => selectWasmConvAlgorithm(undefined));
+
+  // TF's 'same' for stride 2 (pads 0/1), symmetric pads, partial tiles (odd sizes), channel counts
+  // that are not multiples of 4 or 8, patches inside the image, blocks that cross images.
+  const cases: { name: string; g: ConvGeometry; shift?: number }[] = [
+    { name: 'c 32, co 24, 32×32 same (pads 0/1)', g: geometry(2, 32, 32, 32, 24, 3, 3, 2, 2, [0, 1, 0, 1]) },
+    { name: 'c 18, co 21, 13×11 pads 1/1 (partial tiles)', g: geometry(3, 13, 11, 18, 21, 3, 3, 2, 2, [1, 1, 1, 1]), shift: 1 },
+    { name: 'c 16, co 17, 9×9 valid (one tile, inside)', g: geometry(2, 9, 9, 16, 17, 3, 3, 2, 2, [0, 0, 0, 0]), shift: 2 },
+    { name: 'c 20, co 16, 6×7 pads 2/0 0/2', g: geometry(2, 6, 7, 20, 16, 3, 3, 2, 2, [2, 0, 0, 2]), shift: 3 },
+  ];
+
+  it.each(cases)('the forward matches the definition (float64) to 1e-5; the gradients stay the direct sums: $name', ({ g, shift }) => {
+    expect(winogradStride2Applies(g)).toBe(true);
+    expect(winogradApplies(g)).toBe(false);
+    const { x, dy, w, bias } = arrays(g, 31);
+    const wino = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+    selectWasmConvAlgorithm('winograd'); // the earlier default: direct sums for stride 2
+    expect(winogradStride2Applies(g)).toBe(false);
+    const direct = runOn(new WebAssembly.Memory({ initial: 4 }), 1, x, dy, w, g, bias, shift);
+    const expected = reference(x, dy, w, g, bias);
+    expect(wino.y.every(Number.isFinite)).toBe(true);
+    expect(relativeError(wino.y, expected.y)).toBeLessThan(1e-5);
+    expect(relativeError(direct.y, expected.y)).toBeLessThan(1e-5);
+    expect(wino.y.some((v, k) => v !== direct.y[k])).toBe(true); // the Winograd form ran
+    for (let k = 0; k < wino.y.length; k++) if (expected.y[k] === 0) expect(wino.y[k]).toBe(0); // relu: +0
+    expect(Array.from(wino.dw)).toEqual(Array.from(direct.dw));
+    expect(Array.from(wino.dx)).toEqual(Array.from(direct.dx));
+  });
+
+  it('gives the same bits on 1 and 2 threads over a shared memory', () => {
+    const g = geometry(8, 32, 32, 32, 64, 3, 3, 2, 2, [0, 1, 0, 1]); // 19M multiply-adds: threaded
+    const { x, dy, w, bias } = arrays(g, 5);
+    const single = runOn(new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true }), 1, x, dy, w, g, bias);
+    const threaded = runOn(new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true }), 2, x, dy, w, g, bias);
+    expect(Array.from(threaded.y)).toEqual(Array.from(single.y));
+    expect(relativeError(single.y, reference(x, dy, w, g, bias).y)).toBeLessThan(1e-5);
+  });
+
+  it('a closed form: all-ones x and filter on 5×5, pads 1/1: y = bias + c·(taps inside), within 1e-6 relative (G holds ⅙, ⅓)', () => {
+    const g = geometry(1, 5, 5, 16, 16, 3, 3, 2, 2, [1, 1, 1, 1]); // 3×3 outputs
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    const { y } = runOn(new WebAssembly.Memory({ initial: 4 }), 1, ones(25 * 16), ones(9 * 16), ones(9 * 16 * 16), g, new Float32Array(16).fill(0.5));
+    const inside = [4, 6, 4, 6, 9, 6, 4, 6, 4]; // output (p, q) reads rows 2p − 1 … 2p + 1: 2 or 3 inside, per axis
+    for (let p = 0; p < 9; p++) for (let o = 0; o < 16; o++) expect(Math.abs(y[p * 16 + o]! - (0.5 + 16 * inside[p]!))).toBeLessThanOrEqual(1e-6 * (0.5 + 16 * inside[p]!));
+  });
+
+  it('applies to 3×3 stride-2 convs with ≥ 16 channels each way, under winograd-4x4 only', () => {
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 16, 3, 3, 2, 2, [1, 1, 1, 1]))).toBe(true);
+    expect(winogradStride2Applies(geometry(1, 8, 8, 15, 16, 3, 3, 2, 2, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 8, 3, 3, 2, 2, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 16, 3, 3, 2, 1, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 16, 3, 3, 1, 1, [1, 1, 1, 1]))).toBe(false);
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 16, 5, 5, 2, 2, [2, 2, 2, 2]))).toBe(false);
+    selectWasmConvAlgorithm('direct');
+    expect(winogradStride2Applies(geometry(1, 8, 8, 16, 16, 3, 3, 2, 2, [1, 1, 1, 1]))).toBe(false);
   });
 });
 

@@ -33,6 +33,10 @@ interface ConvGradExports {
   wino4_filter(w: number, u: number, c: number, co: number, flip: number): void;
   wino4_slot_size(c: number, co: number, tb: number): number;
   wino4_forward(...args: number[]): void;
+  wino_s2_filter_size(c: number, co: number): number;
+  wino_s2_filter(w: number, u: number, c: number, co: number): void;
+  wino_s2_slot_size(c: number, co: number, tb: number): number;
+  wino_s2_forward(...args: number[]): void;
   wino_filter_grad_groups(...args: number[]): void;
   wino_filter_grad_out(...args: number[]): void;
 }
@@ -155,6 +159,7 @@ const JOB_FUNCTIONS = [
   'affine_act_grad',
   'wino4_forward',
   'add_same',
+  'wino_s2_forward',
 ] as const;
 
 /**
@@ -340,14 +345,35 @@ export function winogradApplies(g: ConvGeometry): boolean {
 /** The output tile (2: F(2×2, 3×3), 4: F(4×4, 3×3)) of the Winograd forward form (forward and input gradient) now. */
 const forwardTile = (): 2 | 4 => (wasmConvAlgorithm() === 'winograd' ? 2 : 4);
 
+/**
+ * Whether the stride-2 Winograd form (nested F(4, 2), 4×4 output tiles, 81 products per tile and
+ * channel pair instead of 144) computes this conv's forward: 3×3, stride 2, at least 16 channels
+ * each way, under the default `'winograd-4x4'` (`'winograd'` keeps the earlier default's direct
+ * sums for it, bit for bit). Its gradients stay direct.
+ */
+export function winogradStride2Applies(g: ConvGeometry): boolean {
+  return g.kh === 3 && g.kw === 3 && g.sh === 2 && g.sw === 2 && g.c >= WINOGRAD_MIN_CHANNELS && g.co >= WINOGRAD_MIN_CHANNELS && wasmConvAlgorithm() === 'winograd-4x4';
+}
+
+/** A Winograd forward form: 2 (F(2×2, 3×3)), 4 (F(4×4, 3×3)) or 8 (stride 2, 4×4 tiles); as `m` of csrc's wino_forward_m. */
+type WinogradForm = 2 | 4 | 8;
+
+/** The Winograd form of the forward-form conv `f` now (stride 1: forward and input gradient; stride 2: forward), or 0: direct sums. */
+const winogradForm = (f: ConvGeometry): WinogradForm | 0 => (winogradApplies(f) ? forwardTile() : winogradStride2Applies(f) ? 8 : 0);
+
+/** Output rows and columns of one tile of a form. */
+const formTile = (form: WinogradForm): 2 | 4 => (form === 2 ? 2 : 4);
+
+/** Transformed positions per tile of a form: (tile + 2)², or 9² for stride 2. */
+const formPlanes = (form: WinogradForm): number => (form === 2 ? 16 : form === 4 ? 36 : 81);
+
 /** Below this many input or output channels the transforms cost more than they save: direct sums. */
 const WINOGRAD_MIN_CHANNELS = 16;
 
-/** Tiles per Winograd block: the block's transformed input and products (16 or 36 × tiles × (c + co) floats) about 128 KiB. */
-function winogradBlockTiles(c: number, co: number, tile: 2 | 4 = 2): number {
+/** Tiles per Winograd block: the block's transformed input and products (16, 36 or 81 × tiles × (c + co) floats) about 128 KiB. */
+function winogradBlockTiles(c: number, co: number, form: WinogradForm = 2): number {
   const pad = (n: number) => Math.ceil(n / 4) * 4;
-  const planes = tile === 4 ? 36 : 16;
-  return Math.max(4, Math.min(64, Math.floor(32768 / planes / (pad(c) + pad(co)) / 4) * 4));
+  return Math.max(4, Math.min(64, Math.floor(32768 / formPlanes(form) / (pad(c) + pad(co)) / 4) * 4));
 }
 
 /**
@@ -453,46 +479,54 @@ class Runner implements ConvGradRunner {
     return Math.max(1, Math.ceil(total / (this.threads * chunksPerThread)));
   }
 
+  /** Floats of a form's transformed filter for c → co channels. */
+  private formFilterSize(form: WinogradForm, c: number, co: number): number {
+    return form === 2 ? this.kernel.wino_filter_size(c, co) : form === 4 ? this.kernel.wino4_filter_size(c, co) : this.kernel.wino_s2_filter_size(c, co);
+  }
+
   /** Floats of the Winograd forward's scratch: the transformed filter, then one slot per thread (a slot stays in that thread's cache). */
-  private winogradForwardScratch(f: ConvGeometry): number {
-    const tile = forwardTile();
-    const tb = winogradBlockTiles(f.c, f.co, tile);
-    if (tile === 4) return this.kernel.wino4_filter_size(f.c, f.co) + this.threads * this.kernel.wino4_slot_size(f.c, f.co, tb);
-    return this.kernel.wino_filter_size(f.c, f.co) + this.threads * this.kernel.wino_slot_size(f.c, f.co, tb);
+  private winogradForwardScratch(f: ConvGeometry, form: WinogradForm): number {
+    const tb = winogradBlockTiles(f.c, f.co, form);
+    const slot = form === 2 ? this.kernel.wino_slot_size(f.c, f.co, tb) : form === 4 ? this.kernel.wino4_slot_size(f.c, f.co, tb) : this.kernel.wino_s2_slot_size(f.c, f.co, tb);
+    return this.formFilterSize(form, f.c, f.co) + this.threads * slot;
   }
 
   /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
-  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean, preparedPtr?: number): void {
-    const tile = forwardTile();
-    const tb = winogradBlockTiles(f.c, f.co, tile);
-    const blocks = Math.ceil(winogradTiles(f, tile) / tb);
+  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean, form: WinogradForm, preparedPtr?: number): void {
+    const tb = winogradBlockTiles(f.c, f.co, form);
+    const blocks = Math.ceil(winogradTiles(f, formTile(form)) / tb);
     const u = preparedPtr ?? scratchPtr;
-    if (preparedPtr === undefined) this.transformFilter(wPtr, u, f, flip);
-    const slots = scratchPtr + 4 * (tile === 4 ? this.kernel.wino4_filter_size(f.c, f.co) : this.kernel.wino_filter_size(f.c, f.co));
+    if (preparedPtr === undefined) this.transformFilter(wPtr, u, f, flip, form);
+    const slots = scratchPtr + 4 * this.formFilterSize(form, f.c, f.co);
     const args = [xPtr, u, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
-    // Work counted as the products' multiply-adds: 4/9 (F(2×2)) or 1/4 (F(4×4)) of the direct sums'.
-    this.parallel(tile === 4 ? 13 : 9, args, blocks, [0, biasPtr, relu ? 1 : 0], (convMacs(f) * (tile === 4 ? 1 / 4 : 4 / 9)), 8, args.length);
+    // Work counted as the products' multiply-adds: 4/9 (F(2×2)), 1/4 (F(4×4)) or 9/16 (stride 2) of the direct sums'.
+    const share = form === 2 ? 4 / 9 : form === 4 ? 1 / 4 : 9 / 16;
+    this.parallel(form === 2 ? 9 : form === 4 ? 13 : 15, args, blocks, [0, biasPtr, relu ? 1 : 0], convMacs(f) * share, 8, args.length);
   }
 
-  /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is). */
-  private transformFilter(wPtr: number, uPtr: number, f: ConvGeometry, flip: boolean): void {
+  /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is; stride 1 only). */
+  private transformFilter(wPtr: number, uPtr: number, f: ConvGeometry, flip: boolean, form: WinogradForm): void {
+    if (form === 8) return this.kernel.wino_s2_filter(wPtr, uPtr, f.c, f.co);
     // The filter's own channels: flip swaps them back.
-    const transform = forwardTile() === 4 ? this.kernel.wino4_filter : this.kernel.wino_filter;
+    const transform = form === 4 ? this.kernel.wino4_filter : this.kernel.wino_filter;
     if (flip) transform(wPtr, uPtr, f.co, f.c, 1);
     else transform(wPtr, uPtr, f.c, f.co, 0);
   }
 
   winogradFilterSize(g: ConvGeometry, direction: WinogradDirection): number {
+    if (direction === 'forward') {
+      const form = winogradForm(g);
+      return form === 0 ? 0 : this.formFilterSize(form, g.c, g.co);
+    }
     if (!winogradApplies(g)) return 0;
-    const f = direction === 'input' ? inputGradAsForward(g) : g;
-    if (!winogradApplies(f)) return 0;
-    return forwardTile() === 4 ? this.kernel.wino4_filter_size(f.c, f.co) : this.kernel.wino_filter_size(f.c, f.co);
+    const f = inputGradAsForward(g);
+    return winogradApplies(f) ? this.formFilterSize(forwardTile(), f.c, f.co) : 0;
   }
 
   winogradFilter(wPtr: number, uPtr: number, g: ConvGeometry, direction: WinogradDirection): void {
     if (this.winogradFilterSize(g, direction) === 0) throw new Error(`winogradFilter: Winograd does not run for this ${direction} conv (${g.kh}×${g.kw}, stride ${g.sh}×${g.sw}, ${g.c} → ${g.co} channels)`);
-    if (direction === 'input') this.transformFilter(wPtr, uPtr, inputGradAsForward(g), true);
-    else this.transformFilter(wPtr, uPtr, g, false);
+    if (direction === 'input') this.transformFilter(wPtr, uPtr, inputGradAsForward(g), true, forwardTile());
+    else this.transformFilter(wPtr, uPtr, g, false, winogradForm(g) as WinogradForm);
   }
 
   get workersReady(): number {
@@ -540,23 +574,25 @@ class Runner implements ConvGradRunner {
   }
 
   inputGradScratch(g: ConvGeometry): number {
-    if (winogradApplies(g)) return this.winogradForwardScratch(inputGradAsForward(g));
+    if (winogradApplies(g)) return this.winogradForwardScratch(inputGradAsForward(g), forwardTile());
     return this.kernel.input_grad_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
   inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry, preparedPtr?: number): void {
-    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true, preparedPtr);
+    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true, forwardTile(), preparedPtr);
     this.kernel.input_grad_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(1, [dyPtr, scratchPtr, dxPtr, ...geometryArgs(g)], g.nb * g.h, [], convMacs(g));
   }
 
   forwardScratch(g: ConvGeometry): number {
-    if (winogradApplies(g)) return this.winogradForwardScratch(g);
+    const form = winogradForm(g);
+    if (form !== 0) return this.winogradForwardScratch(g, form);
     return this.kernel.conv_forward_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
   forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean, preparedPtr?: number): void {
-    if (winogradApplies(g)) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false, preparedPtr);
+    const form = winogradForm(g);
+    if (form !== 0) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false, form, preparedPtr);
     this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
   }
