@@ -880,13 +880,7 @@ INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int
         const float* row = mt + r * 6 * pm + o;
         WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
                  wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
-        float* out = y + ((n * ho + p0 + r) * wo + q0) * co + o;
-        v128_t z0 = wasm_f32x4_add(y0, bv), z1 = wasm_f32x4_add(y1, bv), z2 = wasm_f32x4_add(y2, bv), z3 = wasm_f32x4_add(y3, bv);
-        if (relu) { z0 = wasm_f32x4_max(z0, zero); z1 = wasm_f32x4_max(z1, zero); z2 = wasm_f32x4_max(z2, zero); z3 = wasm_f32x4_max(z3, zero); }
-        wasm_v128_store(out, z0);
-        wasm_v128_store(out + co, z1);
-        wasm_v128_store(out + 2 * co, z2);
-        wasm_v128_store(out + 3 * co, z3);
+        store_row4(y + ((n * ho + p0 + r) * wo + q0) * co + o, co, y0, y1, y2, y3, bv, relu, 4, 4);
       }
       continue;
     }

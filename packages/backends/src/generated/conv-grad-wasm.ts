@@ -2,7 +2,7 @@
 // Debian clang version 16.0.6 (15~deb12u1)
 
 /** SHA-256 of the C source these modules were built from (checked by a test). */
-export const CONV_GRAD_SOURCE_SHA256 = '04ee64289573f46da72e4b3c03c7c1f8d890b370bcca360c25b65a917388c98f';
+export const CONV_GRAD_SOURCE_SHA256 = '570a97fc8f619918111e8dc163b7ab09b8b6a5da88fe665b1e9895516c16439a';
 
 /** The module that imports a plain memory (the single-threaded wasm builds): 59947 bytes, base64. Flags: --target=wasm32 -O3 -msimd128 -ffp-contract=off -mbulk-memory -nostdlib -fvisibility=hidden -Wall -Werror -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,-z,stack-size=0 -Wl,--initial-memory=65536 -Wl,--strip-all. */
 export const CONV_GRAD_WASM_BASE64 = [
