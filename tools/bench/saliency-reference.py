@@ -130,9 +130,9 @@ def main():
     min_seconds = float(S.get('minSeconds', 0))
 
     def timed(name, implementation, fn):
-        """Times fn(xs, targets, count) on all images after one untimed call on all images (a
-        one-image warm-up leaves glibc's mmap threshold below the row's tensor sizes: every
-        forward then page-faults its activations in, up to 40 % slower), repeated until
+        """Times fn(xs, targets, count) on all images after one untimed call on all images (the
+        row's own batch sizes: oneDNN's primitives for them are made then; glibc's allocator is
+        set by the caller, tools/bench/lib/machine.mjs referenceEnv), repeated until
         S['minSeconds'] have passed (at least once), as saliency.mjs does; a library call that
         fails (e.g. another version's API) leaves the row null with the error in `missing`."""
         if S.get('rows') and name not in S['rows']:

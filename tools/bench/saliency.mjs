@@ -105,10 +105,10 @@ let reference = null;
 /**
  * Times `fn(xs, targets, maps)` on all images (after one untimed call on all images in the first
  * round), repeated until `minSeconds` have passed, and returns our images/s for this round; the
- * row's leak is the largest over the rounds. The warm-up is full-size on both sides: a one-image
- * warm-up left PyTorch's allocator cold for the batch sizes the row then runs (glibc serves big
- * tensors by mmap, each page faulted in, until a freed one raises its threshold), and a cold
- * reference ran the forward-only rows up to 40 % slower than a warm one.
+ * row's leak is the largest over the rounds. The warm-up is full-size on both sides, so that what
+ * a row sets up per batch size (oneDNN's primitives, our kept Winograd filter transforms) is done
+ * before the timing; the reference's allocator is set by referenceEnv (lib/machine.mjs: with
+ * glibc's dynamic thresholds a cold row's reference ran up to 40 % slower).
  */
 async function timed(name, fn, first) {
   const before = tf.memory().numTensors;
