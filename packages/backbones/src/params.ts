@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_FOLD, createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
+import { BATCH_NORM_FOLD, CONV_ADD_ACT, CONV_AFFINE_ACT, createRng, type BiasTap, type NamedVariables, type Rng } from '@lico/core';
 import { batchNormActInference, batchNormActTraining } from './batch-norm';
 
 /** How a variable is laid out relative to its PyTorch twin (for import). */
@@ -208,6 +208,62 @@ export function applyBatchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean,
     const { scale, shift } = foldBatchNorm(bn);
     return batchNormActInference(x, scale, shift, slope, tapFor(bn, 'batch-norm', () => batchNormEffectiveBias(bn)));
   });
+}
+
+/** Whether the backend registered `kernel` (a fused conv epilogue of @lico/core) and no bias tap watches these layers now. */
+function convEpilogueApplies(kernel: string, layers: readonly (Conv | BatchNorm)[]): boolean {
+  if (tf.getKernel(kernel, tf.getBackend()) === undefined) return false;
+  const active = activeTap;
+  return active === null || !layers.some((l) => active.store.layers.has(l));
+}
+
+/** `kernel` (`LicoConvAffineAct` or `LicoConvAddAct`) on `c` with its own bias (zeros without one). */
+function runConvEpilogue(kernel: string, x: tf.Tensor4D, c: Conv, alpha: number, parts: Record<string, tf.Tensor>): tf.Tensor4D {
+  return tf.tidy(() => {
+    const bias = c.bias ?? tf.zeros([c.weight.shape[3]!]);
+    return tf.engine().runKernel(kernel, { x, filter: c.weight, bias, ...parts }, { strides: c.stride, pad: c.pad, alpha } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  });
+}
+
+/**
+ * `applyBatchNorm(applyConv(x, c), bn, training, slope)`; with `residual`, the activation comes after
+ * adding it: `act(bn(conv(x)) + residual())` (a post-activation residual block's last conv;
+ * `residual` is called after this layer's conv and batch norm where they run apart, so that layers
+ * run, and bias taps see them, in the reference's order). In inference mode, where the backend
+ * registered `LicoConvAffineAct` (@lico/backends does for wasm) and no bias tap watches these
+ * layers, the batch norm's folded map, the add and the activation are applied by the conv as it
+ * stores each output: one kernel instead of two or three full-size passes, the same values (tested).
+ */
+export function applyConvBatchNorm(x: tf.Tensor4D, c: Conv, bn: BatchNorm, training: boolean, slope?: number, residual?: () => tf.Tensor4D): tf.Tensor4D {
+  if (!training && x.dtype === 'float32' && convEpilogueApplies(CONV_AFFINE_ACT, [c, bn])) {
+    const r = residual?.();
+    if (!r || r.dtype === 'float32') return tf.tidy(() => runConvEpilogue(CONV_AFFINE_ACT, x, c, slope ?? 1, { ...foldBatchNorm(bn), ...(r ? { residual: r } : {}) }));
+    return activate(tf.add(applyBatchNorm(applyConv(x, c, training), bn, training), r) as tf.Tensor4D, slope);
+  }
+  if (!residual) return applyBatchNorm(applyConv(x, c, training), bn, training, slope);
+  const y = applyBatchNorm(applyConv(x, c, training), bn, training);
+  return activate(tf.add(y, residual()) as tf.Tensor4D, slope);
+}
+
+/** LeakyReLU with `slope` (0: ReLU; undefined: none). */
+function activate(z: tf.Tensor4D, slope: number | undefined): tf.Tensor4D {
+  return slope === undefined ? z : slope === 0 ? tf.relu(z) : tf.leakyRelu(z, slope);
+}
+
+/**
+ * `residual() + applyConv(x, c)` (a residual block's last conv; `residual` is called after the conv
+ * where the two run apart, so that layers run, and bias taps see them, in the reference's order).
+ * In inference mode, where the backend registered `LicoConvAddAct` and no bias tap watches `c`, the
+ * add is done by the conv as it stores each output (one full-size pass fewer, the same bits; tested).
+ */
+export function applyConvResidual(x: tf.Tensor4D, c: Conv, residual: () => tf.Tensor4D, training: boolean): tf.Tensor4D {
+  if (!training && x.dtype === 'float32' && convEpilogueApplies(CONV_ADD_ACT, [c])) {
+    const r = residual();
+    if (r.dtype === 'float32') return runConvEpilogue(CONV_ADD_ACT, x, c, 1, { residual: r });
+    return tf.add(r, applyConv(x, c, training)) as tf.Tensor4D;
+  }
+  const y = applyConv(x, c, training);
+  return tf.add(residual(), y) as tf.Tensor4D;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertPositiveInteger, ConfigError } from '@lico/core';
-import { applyBatchNorm, applyConv, ParamStore, type BatchNorm, type Conv } from './params';
+import { applyBatchNorm, applyConv, applyConvBatchNorm, applyConvResidual, ParamStore, type BatchNorm, type Conv } from './params';
 import { createStagedClassifier, type BackboneClassifier, type Stage } from './staged-classifier';
 
 /** Options of {@link createPreActResNet}. */
@@ -71,8 +71,7 @@ export function createPreActResNet(options: PreActResNetOptions): BackboneClassi
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     const out = applyBatchNorm(x, b.bn1, training, 0);
     const shortcut = b.shortcut ? applyConv(out, b.shortcut, training) : x;
-    const y = applyConv(applyBatchNorm(applyConv(out, b.conv1, training), b.bn2, training, 0), b.conv2, training);
-    return tf.add(y, shortcut) as tf.Tensor4D;
+    return applyConvResidual(applyConvBatchNorm(out, b.conv1, b.bn2, training, 0), b.conv2, () => shortcut, training);
   };
   const stageList: Stage[] = [
     { name: 'conv1', channels: 64, apply: (x, training) => applyConv(x, conv1, training) },

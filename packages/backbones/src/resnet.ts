@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertOneOf, assertPositiveInteger, ConfigError } from '@lico/core';
-import { applyBatchNorm, applyConv, ParamStore, type BatchNorm, type Conv } from './params';
+import { applyConvBatchNorm, ParamStore, type BatchNorm, type Conv } from './params';
 import { createStagedClassifier, type BackboneClassifier, type Stage } from './staged-classifier';
 
 /** Supported ResNet depths and their blocks per stage. */
@@ -105,18 +105,20 @@ export function createResNet(options: ResNetOptions): BackboneClassifier {
 
   const applyBlock = (x: tf.Tensor4D, b: Block, training: boolean): tf.Tensor4D => {
     let out = x;
-    b.convs.forEach((c, i) => {
-      out = applyBatchNorm(applyConv(out, c, training), b.bns[i]!, training, i < b.convs.length - 1 ? 0 : undefined);
+    const last = b.convs.length - 1;
+    b.convs.slice(0, last).forEach((c, i) => {
+      out = applyConvBatchNorm(out, c, b.bns[i]!, training, 0);
     });
-    const identity = b.downsample ? applyBatchNorm(applyConv(x, b.downsample.conv, training), b.downsample.bn, training) : x;
-    return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
+    const identity = () => (b.downsample ? applyConvBatchNorm(x, b.downsample.conv, b.downsample.bn, training) : x);
+    // relu(bn(conv(out)) + identity)
+    return applyConvBatchNorm(out, b.convs[last]!, b.bns[last]!, training, 0, identity);
   };
   const stageList: Stage[] = [
     {
       name: 'stem',
       channels: 64,
       apply: (x, training) => {
-        const y = applyBatchNorm(applyConv(x, conv1, training), bn1, training, 0);
+        const y = applyConvBatchNorm(x, conv1, bn1, training, 0);
         return stem === 'imagenet' ? tf.maxPool(y, 3, 2, 1) : y;
       },
     },

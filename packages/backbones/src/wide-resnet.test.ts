@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@lico/core';
-import { ConfigError, NonFiniteError, ShapeError, UnknownNameError } from '@lico/core';
-import { expectClose, expectNoLeaks, gradientCheck, loadGolden, useCpuBackend } from '@lico/testing';
+import { CONV_ADD_ACT, CONV_AFFINE_ACT, ConfigError, NonFiniteError, ShapeError, UnknownNameError } from '@lico/core';
+import { expectClose, expectNoLeaks, gradientCheck, loadGolden, registerConvEpilogueReference, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createWideResNet } from './index';
 
@@ -192,5 +192,64 @@ describe('createWideResNet', () => {
     expect(() => m.forwardFrom(tf.zeros([1, 8, 8, 5]) as tf.Tensor4D, 'block1', { training: false })).toThrow(/16 channels/);
     m.dispose();
     expect(() => m.forward(input(1, 8, 3), { training: false })).toThrow(/disposed/);
+  });
+});
+
+describe('createWideResNet: the fused conv epilogue kernels where the backend has them', () => {
+  /** Counts the calls of each fused kernel (a float64 reference registered on cpu for the test). */
+  function withFusedKernels<T>(fn: (calls: Record<string, number>) => T): T {
+    const calls: Record<string, number> = { [CONV_AFFINE_ACT]: 0, [CONV_ADD_ACT]: 0 };
+    const unregister = registerConvEpilogueReference([CONV_AFFINE_ACT, CONV_ADD_ACT]);
+    for (const name of [CONV_AFFINE_ACT, CONV_ADD_ACT]) {
+      const config = tf.getKernel(name, 'cpu')!;
+      tf.unregisterKernel(name, 'cpu');
+      tf.registerKernel({ ...config, kernelFunc: (args) => ((calls[name] = calls[name]! + 1), config.kernelFunc(args)) });
+    }
+    let result: T;
+    try {
+      result = fn(calls);
+    } catch (e) {
+      unregister();
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(unregister) as T;
+    unregister();
+    return result;
+  }
+
+  test('inference runs conv1 → bn2 → LeakyReLU and conv2 + shortcut as one kernel each, with the unfused values and input gradient', () => {
+    const m = createWideResNet({ preset: 'wrn-16-1', numClasses: 5, seed: 4 });
+    for (const [name, v] of Object.entries(m.namedVariables())) {
+      if (name.endsWith('running_var')) v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 7));
+      if (name.endsWith('running_mean')) v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 8));
+    }
+    const x = input(2, 8, 3, 3);
+    const f = (a: tf.Tensor) => tf.sum(tf.mul(m.forward(a as tf.Tensor4D, { training: false }).logits, tf.range(1, 6)));
+    const plain = tf.tidy(() => [m.forward(x, { training: false }).logits, tf.grad(f)(x)]);
+    const fused = withFusedKernels((calls) => {
+      const out = tf.tidy(() => [m.forward(x, { training: false }).logits, tf.grad(f)(x)]);
+      // WRN-16-1: 2 blocks per group, 3 groups; inference and the gradient's forward: 2 × 6 of each
+      expect(calls).toEqual({ [CONV_AFFINE_ACT]: 12, [CONV_ADD_ACT]: 12 });
+      return out;
+    });
+    expectClose(fused[0]!, plain[0]!, { atol: 1e-4, rtol: 1e-4 });
+    expectClose(fused[1]!, plain[1]!, { atol: 1e-4, rtol: 1e-4 });
+    tf.dispose([x, ...plain, ...fused]);
+    m.dispose();
+  });
+
+  test('training and bias taps keep the unfused layers; no leaks', async () => {
+    const m = createWideResNet({ preset: 'wrn-16-1', numClasses: 5, seed: 4 });
+    const x = input(2, 8, 3, 3);
+    await withFusedKernels(async (calls) => {
+      await expectNoLeaks(() => tf.dispose(Object.values(m.forward(x, { training: true }))));
+      expect(calls).toEqual({ [CONV_AFFINE_ACT]: 0, [CONV_ADD_ACT]: 0 });
+      tf.dispose(Object.values(m.forwardWithBiasTaps!(x, (_layer, y) => y)));
+      expect(calls).toEqual({ [CONV_AFFINE_ACT]: 0, [CONV_ADD_ACT]: 0 });
+      await expectNoLeaks(() => tf.dispose(Object.values(m.forward(x, { training: false }))));
+      expect(calls).toEqual({ [CONV_AFFINE_ACT]: 6, [CONV_ADD_ACT]: 6 });
+    });
+    x.dispose();
+    m.dispose();
   });
 });

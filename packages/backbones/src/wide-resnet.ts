@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertOneOf, assertPositiveInteger, ConfigError } from '@lico/core';
-import { applyBatchNorm, applyConv, ParamStore, updateBatchNormStats, type BatchNorm, type Conv } from './params';
+import { applyBatchNorm, applyConv, applyConvBatchNorm, applyConvResidual, ParamStore, updateBatchNormStats, type BatchNorm, type Conv } from './params';
 import { createStagedClassifier, type BackboneClassifier, type Stage } from './staged-classifier';
 
 /** Named WideResNet sizes. */
@@ -115,10 +115,9 @@ export function createWideResNet(options: WideResNetOptions): BackboneClassifier
     } else {
       out = applyBatchNorm(x, b.bn1, training, SLOPE);
     }
-    out = applyBatchNorm(applyConv(out, b.conv1, training), b.bn2, training, SLOPE);
+    out = applyConvBatchNorm(out, b.conv1, b.bn2, training, SLOPE);
     if (training && dropout > 0) out = tf.dropout(out, dropout, undefined, dropoutRng.seed32()) as tf.Tensor4D;
-    out = applyConv(out, b.conv2, training);
-    return tf.add(b.shortcut ? applyConv(input, b.shortcut, training) : input, out) as tf.Tensor4D;
+    return applyConvResidual(out, b.conv2, () => (b.shortcut ? applyConv(input, b.shortcut, training) : input), training);
   };
   const stages: Stage[] = [
     { name: 'conv1', channels: channels[0], apply: (x, training) => applyConv(x, conv1, training) },

@@ -293,8 +293,73 @@ EXPORT void input_grad(const float* dy, const float* wt, float* dx, int nb, int 
   }
 }
 
-// Forward convolution (optionally with bias and relu, as tfjs's FusedConv2D):
-//   y[n, p, q, o] = act(bias[o] + sum over (i, j, c) of x[n, p*sh + i - top, q*sw + j - left, c] * w[i, j, c, o])
+// The first `lanes` (1..4) floats at p, zeros in the other lanes (never reads past them).
+INLINE v128_t load_lanes(const float* p, int lanes) {
+  if (lanes >= 4) return wasm_v128_load(p);
+  v128_t v = wasm_f32x4_splat(0.0f);
+  v = wasm_f32x4_replace_lane(v, 0, p[0]);
+  if (lanes > 1) v = wasm_f32x4_replace_lane(v, 1, p[1]);
+  if (lanes > 2) v = wasm_f32x4_replace_lane(v, 2, p[2]);
+  return v;
+}
+
+// Stores the first `lanes` (1..4) lanes of v at p.
+INLINE void store_lanes(float* p, v128_t v, int lanes) {
+  if (lanes >= 4) { wasm_v128_store(p, v); return; }
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (lanes > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (lanes > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+// What a forward conv does to each output value after the bias (LicoConvAffineAct, FusedConv2D's
+// activations): z = (conv + bias)·scale + shift + residual, then the activation. It lives in the
+// caller's memory (this module has no data of its own); a pointer is 0 where the part is absent.
+// The per-channel map is one multiply-add, as bn_apply's, and the residual one add, so the fused
+// result has the bits of the conv, LicoAffineAct and Add run one after another.
+typedef struct {
+  const float* scale;     // [co] (with shift), or 0
+  const float* shift;     // [co], or 0 (only with scale)
+  const float* residual;  // the output's shape, or 0
+  float alpha;            // the LeakyReLU slope (act 2)
+  int act;                // 0: none, 1: ReLU as max(z, 0), 2: LeakyReLU z > 0 ? z : alpha·z
+} Epilogue;
+
+// The epilogue's values for one group of 4 output channels (from o; `lanes` of them exist), read
+// once per group: the bias (0: none), the map's scale and shift, the slope, the flags.
+typedef struct {
+  v128_t bias, scale, shift, alpha;
+  int biased, affine, act, residual;
+} EpiGroup;
+
+INLINE EpiGroup epi_group(const Epilogue* ep, const float* bias, int o, int lanes) {
+  EpiGroup e;
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  e.biased = bias != 0;
+  e.bias = bias ? load_lanes(bias + o, lanes) : zero;
+  e.affine = ep && ep->scale;
+  e.scale = e.affine ? load_lanes(ep->scale + o, lanes) : zero;
+  e.shift = e.affine ? load_lanes(ep->shift + o, lanes) : zero;
+  e.act = ep ? ep->act : 0;
+  e.alpha = wasm_f32x4_splat(ep ? ep->alpha : 0.0f);
+  e.residual = ep && ep->residual;
+  return e;
+}
+
+// z + bias through the group's epilogue; res: the residual at this output's offset (read only when
+// the epilogue has one; `lanes` of it).
+INLINE v128_t epi_apply(EpiGroup e, v128_t z, const float* res, int lanes) {
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  if (e.biased) z = wasm_f32x4_add(z, e.bias);
+  if (e.affine) z = MADD(e.shift, z, e.scale);
+  if (e.residual) z = wasm_f32x4_add(z, load_lanes(res, lanes));
+  // ReLU as max(z, 0): +0 for negative z, as tfjs's relu (0·z would give −0)
+  if (e.act == 1) z = wasm_f32x4_max(z, zero);
+  else if (e.act == 2) z = wasm_v128_bitselect(z, wasm_f32x4_mul(z, e.alpha), wasm_f32x4_gt(z, zero));
+  return z;
+}
+
+// Forward convolution (optionally with bias, then an Epilogue: FusedConv2D's relu, LicoConvAffineAct):
+//   y[n, p, q, o] = epilogue(bias[o] + sum over (i, j, c) of x[n, p*sh + i - top, q*sw + j - left, c] * w[i, j, c, o])
 // The filter is rearranged (conv_forward_filter) into output-channel groups of 8 (then 4,
 // zero-padded past co): group at wt + kh*kw*c*o0, element [i][j][c][lane]. Each tile is 4
 // consecutive output pixels of one row x 8 (or 4) output channels, summed in SIMD registers over
@@ -308,7 +373,7 @@ EXPORT int conv_forward_filter_size(int kh, int kw, int c, int co) { return regr
 EXPORT void conv_forward_filter(const float* w, float* wt, int kh, int kw, int c, int co) { regroup(w, wt, kh * kw, c, co, 0); }
 
 INLINE void forward_tile(const float* x, const float* wg, const float* bias, float* y, int n, int p, int q0, int kn, int h, int w, int c,
-                         int ho, int wo, int co, int kh, int kw, int sh, int sw, int top, int left, int o0, int relu, int GW) {
+                         int ho, int wo, int co, int kh, int kw, int sh, int sw, int top, int left, int o0, const Epilogue* ep, int GW) {
   v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0;
   if (bias) {
     // Bias lanes past co are never stored; read only what exists.
@@ -337,20 +402,32 @@ INLINE void forward_tile(const float* x, const float* wg, const float* bias, flo
       gather_range(acc, dp, wp, c, ps, k0, k1, GW);
     }
   }
-  if (relu) {
-    v128_t zero = wasm_f32x4_splat(0.0f);
-    for (int k = 0; k < 4; k++) { acc[k][0] = wasm_f32x4_max(acc[k][0], zero); acc[k][1] = wasm_f32x4_max(acc[k][1], zero); }
+  long long at = ((long long)(n * ho + p) * wo + q0) * co + o0;
+  if (ep) {
+    // GW 8 means at least 8 channels left; GW 4: 1 to 4.
+    int lanes = co - o0 < 4 ? co - o0 : 4;
+    // The residual at this tile's offset (read only where the epilogue has one; else y's, unread).
+    const float* res = (ep->residual ? ep->residual : y) + at;
+    // acc holds the bias already
+    EpiGroup e0 = epi_group(ep, 0, o0, lanes), e1 = epi_group(ep, 0, o0 + 4, 4);
+#define EPI(K)                                                                     \
+  if (K < kn) {                                                                    \
+    acc[K][0] = epi_apply(e0, acc[K][0], res + K * co, lanes);                     \
+    if (GW == 8) acc[K][1] = epi_apply(e1, acc[K][1], res + K * co + 4, 4);        \
   }
-  store_tile(acc, y + ((n * ho + p) * wo + q0) * co + o0, co, kn, co - o0 < GW ? co - o0 : GW);
+    EPI(0) EPI(1) EPI(2) EPI(3)
+#undef EPI
+  }
+  store_tile(acc, y + at, co, kn, co - o0 < GW ? co - o0 : GW);
 }
 
 /**
  * Computes output rows [row_begin, row_end) (r = n*ho + p) of y ([nb, ho, wo, co]) from x
- * ([nb, h, w, c]), the rearranged filter wt (conv_forward_filter) and bias (0: none); relu != 0
- * applies max(0, .).
+ * ([nb, h, w, c]), the rearranged filter wt (conv_forward_filter) and bias (0: none), then the
+ * epilogue ep (0: none).
  */
 EXPORT void conv_forward(const float* x, const float* wt, float* y, int nb, int h, int w, int c, int ho, int wo, int co,
-                         int kh, int kw, int sh, int sw, int top, int left, int row_begin, int row_end, const float* bias, int relu) {
+                         int kh, int kw, int sh, int sw, int top, int left, int row_begin, int row_end, const float* bias, const Epilogue* ep) {
   (void)nb;
   int copad = (co + 3) / 4 * 4;
   for (int r = row_begin; r < row_end; r++) {
@@ -360,8 +437,8 @@ EXPORT void conv_forward(const float* x, const float* wt, float* y, int nb, int 
       const float* wg = wt + kh * kw * c * o0;
       for (int q0 = 0; q0 < wo; q0 += 4) {
         int kn = wo - q0 < 4 ? wo - q0 : 4;
-        if (gw == 8) forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, relu, 8);
-        else forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, relu, 4);
+        if (gw == 8) forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, ep, 8);
+        else forward_tile(x, wg, bias, y, n, p, q0, kn, h, w, c, ho, wo, co, kh, kw, sh, sw, top, left, o0, ep, 4);
       }
       o0 += gw;
     }
@@ -522,9 +599,12 @@ EXPORT void bn_apply(const float* x, float* y, const float* coef, int m, int c, 
       // ReLU as max(z, 0): +0 for negative z, as tfjs's relu (0·z would give −0)
       wasm_v128_store(yp + ch, relu ? wasm_f32x4_max(z, zero) : wasm_v128_bitselect(z, wasm_f32x4_mul(z, va), wasm_f32x4_gt(z, zero)));
     }
-    for (int ch = c4; ch < c; ch++) {
-      float z = xp[ch] * scale[ch] + shift[ch];
-      yp[ch] = z > 0.0f ? z : relu ? 0.0f : z * alpha;
+    if (c4 < c) {
+      // The last channels as one partial vector: the same multiply-add as the others (and as a
+      // conv's epilogue) in either build.
+      int lanes = c - c4;
+      v128_t z = MADD(load_lanes(shift + c4, lanes), load_lanes(xp + c4, lanes), load_lanes(scale + c4, lanes));
+      store_lanes(yp + c4, relu ? wasm_f32x4_max(z, zero) : wasm_v128_bitselect(z, wasm_f32x4_mul(z, va), wasm_f32x4_gt(z, zero)), lanes);
     }
   }
 }
@@ -594,7 +674,7 @@ EXPORT void affine_act_grad(const float* dy, const float* y, float* dx, const fl
 //   1. input transform: V[e][t][c] = (Bᵀ d B)[e] (e < 16 the position in the 4×4 tile),
 //   2. 16 matrix products M[e][t][o] = Σ_c V[e][t][c] · U[e][c][o] (the transformed filter U,
 //      packed as conv_forward_filter packs one tap: output-channel groups of 8, then 4),
-//   3. output transform of M, + bias, relu, stored into y.
+//   3. output transform of M, + bias, the epilogue (scale, shift, residual, activation), stored into y.
 // Each output element is computed by one thread in a fixed order, so the result does not depend
 // on the thread count or on how tiles are blocked. The input gradient of a stride-1 3×3 conv is the
 // same computation on dy with the spatially flipped, in/out-swapped filter and padding 2 − pad.
@@ -610,23 +690,6 @@ EXPORT void affine_act_grad(const float* dy, const float* y, float* dx, const fl
 // Floats from one plane of V, M or Z to the next: tb tiles of n (padded) channels and 16 floats.
 INLINE int wino_plane(int tb, int n) { return tb * n + 16; }
 
-// The first `lanes` (1..4) floats at p, zeros in the other lanes (never reads past them).
-INLINE v128_t load_lanes(const float* p, int lanes) {
-  if (lanes >= 4) return wasm_v128_load(p);
-  v128_t v = wasm_f32x4_splat(0.0f);
-  v = wasm_f32x4_replace_lane(v, 0, p[0]);
-  if (lanes > 1) v = wasm_f32x4_replace_lane(v, 1, p[1]);
-  if (lanes > 2) v = wasm_f32x4_replace_lane(v, 2, p[2]);
-  return v;
-}
-
-// Stores the first `lanes` (1..4) lanes of v at p.
-INLINE void store_lanes(float* p, v128_t v, int lanes) {
-  if (lanes >= 4) { wasm_v128_store(p, v); return; }
-  p[0] = wasm_f32x4_extract_lane(v, 0);
-  if (lanes > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
-  if (lanes > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
-}
 
 // Tap (i, j) of the 3×3 filter from input channel k to output channel m of the conv a Winograd
 // filter transform is for: w itself (flip = 0) or its input-gradient form (flip = 1: spatially
@@ -819,12 +882,14 @@ INLINE void wino4_patch(const float* src, int rs, int cs, float* vc, int pv) {
 /** Floats of one scratch slot of wino4_forward for blocks of tb tiles. */
 EXPORT int wino4_slot_size(int c, int co, int tb) { return 36 * (wino_plane(tb, (c + 3) / 4 * 4) + wino_plane(tb, (co + 3) / 4 * 4)) + 144; }
 
-// One output row of a 4×4 tile: y0 … y3 + bias, then max(0, ·) if relu, into the first `cols`
-// pixels (co apart) and `lanes` channels at out.
-INLINE void store_row4(float* out, int co, v128_t y0, v128_t y1, v128_t y2, v128_t y3, v128_t bv, int relu, int cols, int lanes) {
-  v128_t zero = wasm_f32x4_splat(0.0f);
-  v128_t z0 = wasm_f32x4_add(y0, bv), z1 = wasm_f32x4_add(y1, bv), z2 = wasm_f32x4_add(y2, bv), z3 = wasm_f32x4_add(y3, bv);
-  if (relu) { z0 = wasm_f32x4_max(z0, zero); z1 = wasm_f32x4_max(z1, zero); z2 = wasm_f32x4_max(z2, zero); z3 = wasm_f32x4_max(z3, zero); }
+// One output row of a 4×4 tile: y0 … y3 through the group's epilogue e (bias included; res: the
+// residual at out's offset, read only where e has one), into the first `cols` pixels (co apart)
+// and `lanes` channels at out.
+INLINE void store_row4(float* out, int co, v128_t y0, v128_t y1, v128_t y2, v128_t y3, EpiGroup e, const float* res, int cols, int lanes) {
+  v128_t z0 = epi_apply(e, y0, res, lanes), z1 = y1, z2 = y2, z3 = y3;
+  if (cols > 1) z1 = epi_apply(e, y1, res + co, lanes);
+  if (cols > 2) z2 = epi_apply(e, y2, res + 2 * co, lanes);
+  if (cols > 3) z3 = epi_apply(e, y3, res + 3 * co, lanes);
   store_lanes(out, z0, lanes);
   if (cols > 1) store_lanes(out + co, z1, lanes);
   if (cols > 2) store_lanes(out + 2 * co, z2, lanes);
@@ -832,9 +897,8 @@ INLINE void store_row4(float* out, int co, v128_t y0, v128_t y1, v128_t y2, v128
 }
 
 // Y = Aᵀ M A (F(2×2)) of one tile at output (p0, q0) of image n from its products mt (plane stride
-// pm), + bias, relu, for each group of 4 output channels.
-INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
-  v128_t zero = wasm_f32x4_splat(0.0f);
+// pm), + bias, then the epilogue ep (0: none), for each group of 4 output channels.
+INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, const Epilogue* ep) {
   int rows = ho - p0 < 2 ? 1 : 2, cols = wo - q0 < 2 ? 1 : 2;
   for (int o = 0; o < co; o += 4) {
     int lanes = co - o < 4 ? co - o : 4;
@@ -845,12 +909,13 @@ INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int w
       p[0][s] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
       p[1][s] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
     }
-    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    EpiGroup e = epi_group(ep, bias, o, lanes);
     for (int r = 0; r < rows; r++) {
-      v128_t y0 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), bv);
-      v128_t y1 = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), bv);
-      if (relu) { y0 = wasm_f32x4_max(y0, zero); y1 = wasm_f32x4_max(y1, zero); }
-      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      long long at = ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      float* out = y + at;
+      const float* res = (ep && ep->residual ? ep->residual : y) + at;  // read only where e has a residual
+      v128_t y0 = epi_apply(e, wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), res, lanes);
+      v128_t y1 = epi_apply(e, wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), res + co, lanes);
       store_lanes(out, y0, lanes);
       if (cols > 1) store_lanes(out + co, y1, lanes);
     }
@@ -858,8 +923,8 @@ INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int w
 }
 
 // Y = Aᵀ M A (F(4×4)) of one tile, as wino_output2; M is overwritten (columns transformed in place).
-INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
-  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, const Epilogue* ep) {
+  v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
   int rows = ho - p0 < 4 ? ho - p0 : 4, cols = wo - q0 < 4 ? wo - q0 : 4;
   for (int o = 0; o < co; o += 4) {
     int lanes = co - o < 4 ? co - o : 4;
@@ -873,14 +938,16 @@ INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int
       wasm_v128_store(col + 12 * pm, y2);
       wasm_v128_store(col + 18 * pm, y3);
     }
-    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    EpiGroup e = epi_group(ep, bias, o, lanes);
+    const float* res = ep && ep->residual ? ep->residual : y;  // read only where e has a residual
     if (rows == 4 && cols == 4 && lanes == 4) {
       // A whole tile of 4 channels: no partial stores.
       for (int r = 0; r < 4; r++) {
         const float* row = mt + r * 6 * pm + o;
         WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
                  wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
-        store_row4(y + ((n * ho + p0 + r) * wo + q0) * co + o, co, y0, y1, y2, y3, bv, relu, 4, 4);
+        long long at = ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+        store_row4(y + at, co, y0, y1, y2, y3, e, res + at, 4, 4);
       }
       continue;
     }
@@ -888,8 +955,8 @@ INLINE void wino_output4(float* mt, int pm, float* y, int n, int ho, int wo, int
       const float* row = mt + r * 6 * pm + o;
       WINO4_AT(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
                wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm));
-      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
-      store_row4(out, co, y0, y1, y2, y3, bv, relu, cols, lanes);
+      long long at = ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      store_row4(y + at, co, y0, y1, y2, y3, e, res + at, cols, lanes);
     }
   }
 }
@@ -996,10 +1063,10 @@ static void wino_tile_input(const float* x, float* v, float* patch, int h, int w
   v128_t y2 = wasm_f32x4_add(wasm_f32x4_add(s12, wasm_f32x4_mul(m3, four)), m7);   \
   v128_t y3 = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(m3, eight)), m4), m8)
 
-// Y = As M Asᵀ of one tile from its products mt (plane stride pm), + bias, relu, as wino_output4;
+// Y = As M Asᵀ of one tile from its products mt (plane stride pm), + bias, the epilogue, as wino_output4;
 // M is overwritten (columns transformed in place).
-INLINE void wino_s2_output(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, int relu) {
-  v128_t zero = wasm_f32x4_splat(0.0f), two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+INLINE void wino_s2_output(float* mt, int pm, float* y, int n, int ho, int wo, int co, int p0, int q0, const float* bias, const Epilogue* ep) {
+  v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
   int rows = ho - p0 < 4 ? ho - p0 : 4, cols = wo - q0 < 4 ? wo - q0 : 4;
   for (int o = 0; o < co; o += 4) {
     int lanes = co - o < 4 ? co - o : 4;
@@ -1013,14 +1080,15 @@ INLINE void wino_s2_output(float* mt, int pm, float* y, int n, int ho, int wo, i
       wasm_v128_store(col + 18 * pm, y2);
       wasm_v128_store(col + 27 * pm, y3);
     }
-    v128_t bv = bias ? load_lanes(bias + o, lanes) : zero;
+    EpiGroup e = epi_group(ep, bias, o, lanes);
+    const float* res = ep && ep->residual ? ep->residual : y;  // read only where e has a residual
     for (int r = 0; r < rows; r++) {
       const float* row = mt + r * 9 * pm + o;
       WINO_S2_A(wasm_v128_load(row), wasm_v128_load(row + pm), wasm_v128_load(row + 2 * pm), wasm_v128_load(row + 3 * pm),
                 wasm_v128_load(row + 4 * pm), wasm_v128_load(row + 5 * pm), wasm_v128_load(row + 6 * pm), wasm_v128_load(row + 7 * pm),
                 wasm_v128_load(row + 8 * pm));
-      float* out = y + ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
-      store_row4(out, co, y0, y1, y2, y3, bv, relu, cols, lanes);
+      long long at = ((long long)(n * ho + p0 + r) * wo + q0) * co + o;
+      store_row4(y + at, co, y0, y1, y2, y3, e, res + at, cols, lanes);
     }
   }
 }
@@ -1028,7 +1096,7 @@ INLINE void wino_s2_output(float* mt, int pm, float* y, int n, int ho, int wo, i
 // Blocks [block_begin, block_end) of tb tiles of the Winograd forward of form m (2: F(2×2, 3×3),
 // 4: F(4×4, 3×3), 8: the stride-2 form, 4×4 output tiles): input transform, products, output transform.
 static void wino_forward_m(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
-                           int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu, int m) {
+                           int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, const Epilogue* ep, int m) {
   int tile = m == 8 ? 4 : m, planes = m == 2 ? 16 : m == 4 ? 36 : 81, copad = (co + 3) / 4 * 4;
   int tw = (wo + tile - 1) / tile, tpi = (ho + tile - 1) / tile * tw, tiles = nb * tpi;
   int pv = wino_plane(tb, (c + 3) / 4 * 4), pm = wino_plane(tb, copad);
@@ -1042,9 +1110,9 @@ static void wino_forward_m(const float* x, const float* u, float* y, float* scra
     for (int t = t0; t < t1; t++) {
       int n = t / tpi, rem = t - n * tpi, a = rem / tw, b = rem - a * tw;
       float* mt = mm + (t - t0) * copad;
-      if (m == 2) wino_output2(mt, pm, y, n, ho, wo, co, 2 * a, 2 * b, bias, relu);
-      else if (m == 4) wino_output4(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
-      else wino_s2_output(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, relu);
+      if (m == 2) wino_output2(mt, pm, y, n, ho, wo, co, 2 * a, 2 * b, bias, ep);
+      else if (m == 4) wino_output4(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, ep);
+      else wino_s2_output(mt, pm, y, n, ho, wo, co, 4 * a, 4 * b, bias, ep);
     }
   }
 }
@@ -1052,28 +1120,28 @@ static void wino_forward_m(const float* x, const float* u, float* y, float* scra
 /**
  * Blocks [block_begin, block_end) of tb tiles of the stride-1 3×3 conv y ([nb, ho, wo, co]) of x
  * ([nb, h, w, c]) with the transformed filter u (wino_filter), padding top/left, + bias (0: none),
- * then max(0, ·) if relu. Scratch: slot `slot` of `scratch` (wino_slot_size floats each), the calling
+ * then the epilogue ep (0: none). Scratch: slot `slot` of `scratch` (wino_slot_size floats each), the calling
  * thread's own (the blocks' results do not depend on it).
  */
 EXPORT void wino_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
-                         int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
-  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 2);
+                         int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, const Epilogue* ep) {
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, ep, 2);
 }
 
 /** wino_forward with F(4×4, 3×3): u from wino4_filter, scratch slots of wino4_slot_size floats. */
 EXPORT void wino4_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
-                          int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
-  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 4);
+                          int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, const Epilogue* ep) {
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, ep, 4);
 }
 
 /**
  * Blocks [block_begin, block_end) of tb tiles (4×4 outputs) of the stride-2 3×3 conv y ([nb, ho, wo,
  * co]) of x ([nb, h, w, c]) with the transformed filter u (wino_s2_filter), padding top/left, + bias
- * (0: none), then max(0, ·) if relu; scratch slots of wino_s2_slot_size floats, as wino_forward.
+ * (0: none), then the epilogue ep (0: none); scratch slots of wino_s2_slot_size floats, as wino_forward.
  */
 EXPORT void wino_s2_forward(const float* x, const float* u, float* y, float* scratch, int nb, int h, int w, int c, int ho, int wo, int co,
-                            int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, int relu) {
-  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, relu, 8);
+                            int top, int left, int tb, int block_begin, int block_end, int slot, const float* bias, const Epilogue* ep) {
+  wino_forward_m(x, u, y, scratch, nb, h, w, c, ho, wo, co, top, left, tb, block_begin, block_end, slot, bias, ep, 8);
 }
 
 /**

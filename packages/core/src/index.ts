@@ -112,7 +112,9 @@ export {
 export { CHECKPOINT_FORMAT, writeCheckpoint, readCheckpoint, readCheckpointState, type CheckpointState } from './trainer/checkpoint';
 export { featurePositions } from './objective/feature-positions';
 export { selectRows } from './objective/select-rows';
-export { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, AFFINE_ACT, AFFINE_ACT_GRAD, BATCH_NORM_FOLD, type BatchNormActAttrs, type AffineActAttrs, type BatchNormFoldAttrs } from './ops/kernel-names';
+export { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, AFFINE_ACT, AFFINE_ACT_GRAD, BATCH_NORM_FOLD, CONV_AFFINE_ACT, CONV_ADD_ACT, type BatchNormActAttrs, type AffineActAttrs, type BatchNormFoldAttrs, type ConvEpilogueAttrs } from './ops/kernel-names';
+export { convAffineActGradConfig } from './ops/conv-affine-act-grad';
+export { convAddActGradConfig } from './ops/conv-add-act-grad';
 export { affineActGradConfig } from './ops/affine-act-grad';
 export { batchNormFoldGradConfig } from './ops/batch-norm-fold-grad';
 export { fusedConv2DGradConfig } from './ops/fused-conv2d-grad';

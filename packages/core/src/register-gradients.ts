@@ -12,6 +12,8 @@ import type { GradConfig } from '@tensorflow/tfjs-core';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import { affineActGradConfig } from './ops/affine-act-grad';
 import { batchNormFoldGradConfig } from './ops/batch-norm-fold-grad';
+import { convAddActGradConfig } from './ops/conv-add-act-grad';
+import { convAffineActGradConfig } from './ops/conv-affine-act-grad';
 import { fusedConv2DGradConfig } from './ops/fused-conv2d-grad';
 import { absGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Abs_grad.js';
 import { acosGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Acos_grad.js';
@@ -243,7 +245,7 @@ export function registerMissingGradients(): string[] {
 export const LICO_STOCK_GRADIENT_CONFIGS: readonly GradConfig[] = [fusedConv2DGradConfig];
 
 /** The gradients of lico's own shared kernels (`ops/kernel-names.ts`), registered on import of `@lico/core`. */
-export const LICO_GRADIENT_CONFIGS: readonly GradConfig[] = [affineActGradConfig, batchNormFoldGradConfig];
+export const LICO_GRADIENT_CONFIGS: readonly GradConfig[] = [affineActGradConfig, batchNormFoldGradConfig, convAffineActGradConfig, convAddActGradConfig];
 for (const config of LICO_GRADIENT_CONFIGS) registerGradient(config);
 
 /** Kernel names whose gradient `@lico/core` registered on import (those that had none). */

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assertArraysClose, checkNoLeaks, flattenValues, type NamedCheck } from './checks';
 
+export { registerConvEpilogueReference } from './conv-epilogue-reference';
+
 /** Default absolute/relative tolerance of float32 work. */
 export const FLOAT32_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
 

@@ -73,7 +73,7 @@ function runOn(memory: WebAssembly.Memory, threads: number, x: Float32Array, dy:
   for (const [ptr, n] of [[dwPtr, w.length], [dxPtr, x.length], [yPtr, dy.length]] as const) heap.fill(Number.NaN, ptr / 4, ptr / 4 + n);
   runner.filterGrad(xPtr, dyPtr, dwPtr, scratchPtr, g);
   runner.inputGrad(dyPtr, wPtr, dxPtr, scratchPtr, g);
-  runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, true);
+  runner.forward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, { activation: 'relu' });
   const out = new Float32Array(memory.buffer);
   return { dw: out.slice(dwPtr / 4, dwPtr / 4 + w.length), dx: out.slice(dxPtr / 4, dxPtr / 4 + x.length), y: out.slice(yPtr / 4, yPtr / 4 + dy.length) };
 }

@@ -72,6 +72,24 @@ export interface ConvGeometry {
 /** Which Winograd form of a filter: the conv's forward pass, or its input gradient (flipped, channels swapped). */
 export type WinogradDirection = 'forward' | 'input';
 
+/**
+ * What a forward conv applies to each output after the bias (csrc's `Epilogue`), in this order:
+ * `z·scale + shift` per output channel (one multiply-add), `+ residual`, then the activation.
+ * Pointers are byte offsets in the wasm memory; `scalePtr` and `shiftPtr` come together.
+ */
+export interface ConvEpilogue {
+  readonly scalePtr?: number;
+  readonly shiftPtr?: number;
+  /** A tensor of the output's shape. */
+  readonly residualPtr?: number;
+  /** `'relu'`: max(z, 0); `'leaky'`: z > 0 ? z : alpha·z. */
+  readonly activation: 'none' | 'relu' | 'leaky';
+  readonly alpha?: number;
+}
+
+/** Floats at the end of {@link ConvGradRunner.forwardScratch} that hold the epilogue's description (5 words). */
+const EPILOGUE_FLOATS = 8;
+
 /** Runs the SIMD conv-gradient kernels on byte offsets of one wasm memory, on one or more threads. */
 export interface ConvGradRunner {
   /** Threads a call uses (the calling thread plus `threads − 1` workers). */
@@ -99,10 +117,13 @@ export interface ConvGradRunner {
   winogradFilterSize(g: ConvGeometry, direction: WinogradDirection): number;
   /** Writes the Winograd transform of the filter at `wPtr` (`[3, 3, c, co]` of `g`) for a direction at `uPtr`. */
   winogradFilter(wPtr: number, uPtr: number, g: ConvGeometry, direction: WinogradDirection): void;
-  /** Floats of scratch memory {@link forward} needs (the rearranged filter). */
+  /** Floats of scratch memory {@link forward} needs (the rearranged filter, the epilogue's description). */
   forwardScratch(g: ConvGeometry): number;
-  /** Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then max(0, ·) if `relu`; `preparedPtr` as for {@link inputGrad} ('forward'). */
-  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean, preparedPtr?: number): void;
+  /**
+   * Writes `y` (`[nb, ho, wo, co]` at `yPtr`) = conv(x, w) + bias (0: none), then `epilogue`
+   * (undefined: none); `preparedPtr` as for {@link inputGrad} ('forward').
+   */
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, epilogue: ConvEpilogue | undefined, preparedPtr?: number): void;
   /** Floats of scratch memory {@link matMul} needs (b packed, a transposed if asked). */
   matMulScratch(d: MatMulDims): number;
   /** Writes `c` (`[max(batchA, batchB), m, n]` at `cPtr`) = op(a) · op(b). */
@@ -406,7 +427,7 @@ class Runner implements ConvGradRunner {
   constructor(
     private readonly kernel: ConvGradExports,
     module: WebAssembly.Module,
-    memory: WebAssembly.Memory,
+    private readonly memory: WebAssembly.Memory,
     readonly threads: number,
     readonly build: WasmKernelBuild,
   ) {
@@ -492,7 +513,7 @@ class Runner implements ConvGradRunner {
   }
 
   /** The Winograd forward conv `f` of x with the filter at `wPtr` (flip: the input-gradient form of the flipped, swapped filter). */
-  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, relu: boolean, flip: boolean, form: WinogradForm, preparedPtr?: number): void {
+  private winogradForward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, f: ConvGeometry, epiPtr: number, flip: boolean, form: WinogradForm, preparedPtr?: number): void {
     const tb = winogradBlockTiles(f.c, f.co, form);
     const blocks = Math.ceil(winogradTiles(f, formTile(form)) / tb);
     const u = preparedPtr ?? scratchPtr;
@@ -501,7 +522,7 @@ class Runner implements ConvGradRunner {
     const args = [xPtr, u, yPtr, slots, f.nb, f.h, f.w, f.c, f.ho, f.wo, f.co, f.top, f.left, tb];
     // Work counted as the products' multiply-adds: 4/9 (F(2×2)), 1/4 (F(4×4)) or 9/16 (stride 2) of the direct sums'.
     const share = form === 2 ? 4 / 9 : form === 4 ? 1 / 4 : 9 / 16;
-    this.parallel(form === 2 ? 9 : form === 4 ? 13 : 15, args, blocks, [0, biasPtr, relu ? 1 : 0], convMacs(f) * share, 8, args.length);
+    this.parallel(form === 2 ? 9 : form === 4 ? 13 : 15, args, blocks, [0, biasPtr, epiPtr], convMacs(f) * share, 8, args.length);
   }
 
   /** U of the forward-form conv `f` into `uPtr` (flip: from the filter of the conv whose input gradient `f` is; stride 1 only). */
@@ -579,22 +600,41 @@ class Runner implements ConvGradRunner {
   }
 
   inputGrad(dyPtr: number, wPtr: number, dxPtr: number, scratchPtr: number, g: ConvGeometry, preparedPtr?: number): void {
-    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), false, true, forwardTile(), preparedPtr);
+    if (winogradApplies(g)) return this.winogradForward(dyPtr, wPtr, 0, dxPtr, scratchPtr, inputGradAsForward(g), 0, true, forwardTile(), preparedPtr);
     this.kernel.input_grad_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
     this.parallel(1, [dyPtr, scratchPtr, dxPtr, ...geometryArgs(g)], g.nb * g.h, [], convMacs(g));
   }
 
-  forwardScratch(g: ConvGeometry): number {
+  /** Floats of the forward's scratch before the epilogue's description. */
+  private forwardScratchBody(g: ConvGeometry): number {
     const form = winogradForm(g);
     if (form !== 0) return this.winogradForwardScratch(g, form);
     return this.kernel.conv_forward_filter_size(g.kh, g.kw, g.c, g.co);
   }
 
-  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, relu: boolean, preparedPtr?: number): void {
+  forwardScratch(g: ConvGeometry): number {
+    return this.forwardScratchBody(g) + EPILOGUE_FLOATS;
+  }
+
+  /** Writes csrc's `Epilogue` for `e` at `at` (bytes, 4-aligned) and returns `at`, or 0 for none. */
+  private writeEpilogue(at: number, e: ConvEpilogue | undefined): number {
+    if (!e || (e.activation === 'none' && !e.scalePtr && !e.residualPtr)) return 0;
+    if (!e.scalePtr !== !e.shiftPtr) throw new Error('conv epilogue: scale and shift come together');
+    const words = new Int32Array(this.memory.buffer, at, 5);
+    words[0] = e.scalePtr ?? 0;
+    words[1] = e.shiftPtr ?? 0;
+    words[2] = e.residualPtr ?? 0;
+    new Float32Array(this.memory.buffer, at + 12, 1)[0] = e.alpha ?? 0;
+    words[4] = e.activation === 'relu' ? 1 : e.activation === 'leaky' ? 2 : 0;
+    return at;
+  }
+
+  forward(xPtr: number, wPtr: number, biasPtr: number, yPtr: number, scratchPtr: number, g: ConvGeometry, epilogue: ConvEpilogue | undefined, preparedPtr?: number): void {
     const form = winogradForm(g);
-    if (form !== 0) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, relu, false, form, preparedPtr);
+    const epiPtr = this.writeEpilogue(scratchPtr + 4 * this.forwardScratchBody(g), epilogue);
+    if (form !== 0) return this.winogradForward(xPtr, wPtr, biasPtr, yPtr, scratchPtr, g, epiPtr, false, form, preparedPtr);
     this.kernel.conv_forward_filter(wPtr, scratchPtr, g.kh, g.kw, g.c, g.co);
-    this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, relu ? 1 : 0], convMacs(g));
+    this.parallel(2, [xPtr, scratchPtr, yPtr, ...geometryArgs(g)], g.nb * g.ho, [biasPtr, epiPtr], convMacs(g));
   }
 
   matMulScratch(d: MatMulDims): number {

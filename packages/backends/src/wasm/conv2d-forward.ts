@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convGeometry, convGradRunnerFor } from './conv-grad-kernels';
+import { type ConvEpilogue, convGeometry, convGradRunnerFor } from './conv-grad-kernels';
 import { stockKernel } from './kernel-utils';
 import { winogradFilterCacheFor } from './winograd-filter-cache';
 
@@ -15,10 +15,11 @@ export const keepStockConv2D = stockConv2D.keep;
 export const keepStockFusedConv2D = stockFusedConv2D.keep;
 
 /**
- * The forward conv by lico's SIMD kernel (`csrc/conv-grad.c`, `conv_forward`), or `undefined` for
- * what it does not cover: non-float32, NCHW, dilations, an activation other than linear/relu.
+ * The forward conv by lico's SIMD kernel (`csrc/conv-grad.c`, `conv_forward`), then `epilogue`
+ * (given the output's byte offset: for a residual of the output's own shape, checked by the caller),
+ * or `undefined` for what it does not cover: non-float32, NCHW, dilations, a broadcast bias.
  */
-function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+export function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, epilogue?: (out: tf.TensorInfo) => ConvEpilogue | undefined): tf.TensorInfo | undefined {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DAttrs;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return undefined;
@@ -35,7 +36,8 @@ function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, relu: boole
   const out = heap.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
   const prepared = winogradFilterCacheFor(heap).prepared(runner, filter, g, 'forward');
-  heap.withScratch(runner.forwardScratch(g), (scratch) => runner.forward(heap.offset(x), heap.offset(filter), bias ? heap.offset(bias) : 0, heap.offset(out), scratch, g, relu, prepared));
+  const ep = epilogue?.(out);
+  heap.withScratch(runner.forwardScratch(g), (scratch) => runner.forward(heap.offset(x), heap.offset(filter), bias ? heap.offset(bias) : 0, heap.offset(out), scratch, g, ep, prepared));
   return out;
 }
 
@@ -45,13 +47,17 @@ function simdConv(args: KernelArgs, bias: tf.TensorInfo | undefined, relu: boole
  * which measured ~20 % faster here. Other cases (see `simdConv`): stock.
  */
 export function conv2dWasm(args: KernelArgs): tf.TensorInfo {
-  return simdConv(args, undefined, false) ?? (stockConv2D.call(args) as tf.TensorInfo);
+  return simdConv(args, undefined) ?? (stockConv2D.call(args) as tf.TensorInfo);
 }
 
-/** `FusedConv2D` for wasm: as {@link conv2dWasm}, with an optional per-channel bias and linear or relu activation; others: stock. */
+/** `FusedConv2D` for wasm: as {@link conv2dWasm}, with an optional per-channel bias and a linear, relu or leakyrelu activation; others: stock. */
 export function fusedConv2dWasm(args: KernelArgs): tf.TensorInfo {
   const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
-  const activation = (args.attrs as unknown as tf.FusedConv2DAttrs).activation ?? 'linear';
-  const out = preluActivationWeights || (activation !== 'linear' && activation !== 'relu') ? undefined : simdConv(args, bias, activation === 'relu');
+  const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+  const activation = attrs.activation ?? 'linear';
+  const alpha = attrs.leakyreluAlpha ?? 0.2; // tfjs's default slope
+  const epilogue: ConvEpilogue | undefined = activation === 'relu' ? { activation: 'relu' } : activation === 'leakyrelu' ? { activation: 'leaky', alpha } : undefined;
+  const covered = !preluActivationWeights && (activation === 'linear' || activation === 'relu' || (activation === 'leakyrelu' && Number.isFinite(alpha)));
+  const out = covered ? simdConv(args, bias, () => epilogue) : undefined;
   return out ?? (stockFusedConv2D.call(args) as tf.TensorInfo);
 }

@@ -6,6 +6,7 @@ import { BATCH_NORM_FOLD, batchNormFoldWasm } from './batch-norm-fold';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, batchNormActGradWasm, batchNormActWasm } from './batch-norm-act';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { CONV_ADD_ACT, CONV_AFFINE_ACT, convAddActWasm, convAffineActWasm } from './conv-epilogue';
 import { conv2dWasm, fusedConv2dWasm, keepStockConv2D, keepStockFusedConv2D } from './conv2d-forward';
 import { identityWasm, keepStockIdentity } from './identity';
 import { keepStockLeakyRelu, LEAKY_RELU_GRAD, leakyReluGradConfig, leakyReluGradWasm, leakyReluWasm } from './leaky-relu';
@@ -51,7 +52,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   {
     kernelName: 'FusedConv2D',
     kind: 'replaced',
-    how: 'as Conv2D, with an optional per-channel bias and linear or relu activation; other activations, prelu: stock',
+    how: 'as Conv2D, with an optional per-channel bias and a linear, relu or leakyrelu activation applied as each output is stored; other activations, prelu: stock',
     kernelFunc: fusedConv2dWasm as unknown as tf.KernelFunc,
     keepStock: keepStockFusedConv2D,
   },
@@ -140,6 +141,18 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
     kernelFunc: affineActGradWasm as unknown as tf.KernelFunc,
   },
   {
+    kernelName: CONV_AFFINE_ACT,
+    kind: 'added',
+    how: "a conv with the inference batch norm, residual add and LeakyReLU/ReLU after it applied as each output is stored (lico's SIMD forward conv, threaded; the bits of the three kernels run one after another); @lico/backbones uses it where registered (with @lico/core's gradient, which computes only the inputs' gradients the tape asks for)",
+    kernelFunc: convAffineActWasm as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: CONV_ADD_ACT,
+    kind: 'added',
+    how: "a residual block's last conv with the residual add (and activation) applied as each output is stored (lico's SIMD forward conv, threaded; the bits of the conv and the add run one after another); @lico/backbones uses it where registered",
+    kernelFunc: convAddActWasm as unknown as tf.KernelFunc,
+  },
+  {
     kernelName: BATCH_NORM_FOLD,
     kind: 'added',
     how: "inference batch norm's running statistics folded into scale and shift in one JavaScript pass (the same float32 bits as the six stock ops it replaces)",
@@ -157,7 +170,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
 /**
  * Registers lico's training kernels for the `'wasm'` backend (idempotent): it adds the kernels the
  * stock backend lacks (`Conv2DBackpropFilter`, `UnsortedSegmentSum`, `LicoLeakyReluGrad`, `LicoBatchNormAct`,
- * `LicoBatchNormActGrad`, `LicoAffineAct`, `LicoAffineActGrad`) and
+ * `LicoBatchNormActGrad`, `LicoAffineAct`, `LicoAffineActGrad`, `LicoConvAffineAct`, `LicoConvAddAct`, `LicoBatchNormFold`) and
  * replaces wrong or slow ones (`Conv2D`, `FusedConv2D`, `BatchMatMul`, `MaxPoolGrad`, `Conv2DBackpropInput`, `Slice`, `Sum`, `Mean`,
  * `LeakyRelu`, `Identity`, `Add`). It also registers lico's LeakyRelu gradient for every backend (the one-pass kernel
  * where the backend has it, else tfjs-core's formula). Call it after importing

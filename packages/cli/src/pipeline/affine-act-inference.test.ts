@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@lico/backends';
-import { AFFINE_ACT, AFFINE_ACT_GRAD } from '@lico/core';
+import { AFFINE_ACT, AFFINE_ACT_GRAD, CONV_ADD_ACT, CONV_AFFINE_ACT } from '@lico/core';
 import { relativeError, withoutKernel } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_NORM_TEST_NETWORKS, type TestModel } from './test-networks';
@@ -8,12 +8,16 @@ import { BATCH_NORM_TEST_NETWORKS, type TestModel } from './test-networks';
 // The inference-mode batch norm + activation kernel (LicoAffineAct, wasm, @lico/backends) against
 // @lico/backbones' path without it (1×1 depthwise map, then leakyRelu / relu, with its own
 // backward), on whole networks in inference mode: logits and the input gradient every
-// gradient-based saliency method takes.
+// gradient-based saliency method takes. The fused conv epilogues (which take over the batch norms
+// right after a conv) are off here: conv-epilogue-inference.test.ts tests them.
 
 beforeAll(async () => {
   await useBackend('wasm', { log: false });
 });
 
+
+/** Runs `fn` with the fused conv epilogue kernels unregistered. */
+const withoutConvEpilogues = <T>(fn: () => T): T => withoutKernel(CONV_AFFINE_ACT, 'wasm', () => withoutKernel(CONV_ADD_ACT, 'wasm', fn));
 
 function inference(model: TestModel, x: tf.Tensor4D, w: tf.Tensor2D): { logits: Float32Array; dx: Float32Array } {
   const logits = tf.tidy(() => model.forward(x, { training: false }).logits);
@@ -28,14 +32,12 @@ describe('inference batch norm + activation kernel on wasm equals the path witho
     const model = make();
     const x = tf.randomNormal([4, size, size, channels], 0, 1, 'float32', 11) as tf.Tensor4D;
     const w = tf.randomNormal([4, 10], 0, 1, 'float32', 12) as tf.Tensor2D;
-    const profile = await tf.profile(() => {
-      inference(model, x, w);
-    });
+    const profile = await withoutConvEpilogues(() => tf.profile(() => void inference(model, x, w)));
     expect(profile.kernelNames).toContain(AFFINE_ACT);
     expect(profile.kernelNames).toContain(AFFINE_ACT_GRAD);
-    const fused = inference(model, x, w);
-    const plain = withoutKernel(AFFINE_ACT, 'wasm', () => inference(model, x, w));
-    const plainProfile = await withoutKernel(AFFINE_ACT, 'wasm', () => tf.profile(() => void inference(model, x, w)));
+    const fused = withoutConvEpilogues(() => inference(model, x, w));
+    const plain = withoutConvEpilogues(() => withoutKernel(AFFINE_ACT, 'wasm', () => inference(model, x, w)));
+    const plainProfile = await withoutConvEpilogues(() => withoutKernel(AFFINE_ACT, 'wasm', () => tf.profile(() => void inference(model, x, w))));
     expect(plainProfile.kernelNames).not.toContain(AFFINE_ACT);
     expect(plainProfile.kernelNames).toContain('FusedDepthwiseConv2D');
     // The SIMD build (this suite's) computes x·scale + shift with the same two roundings as the 1×1

@@ -62,3 +62,33 @@ export interface BatchNormFoldAttrs {
   /** Added to the variance before the square root (> 0). */
   readonly epsilon: number;
 }
+
+/**
+ * A 2-D convolution (NHWC, dilation 1) with its following per-channel affine map and activation in
+ * one kernel: `y = act((conv(x, filter) + bias)·scale + shift + residual)`, LeakyReLU with slope
+ * `alpha` (0: ReLU, 1: none): an inference-mode conv → batch norm (`scale`, `shift` from
+ * {@link BATCH_NORM_FOLD}) → (residual add →) activation without the full-size passes in between.
+ * Inputs `{ x, filter, bias, scale, shift, residual? }` (float32; `bias`, `scale`, `shift`
+ * `[outChannels]`, `residual` the output's shape); attrs {@link ConvEpilogueAttrs}; output `y`.
+ * Its gradient is {@link convAffineActGradConfig}.
+ */
+export const CONV_AFFINE_ACT = 'LicoConvAffineAct';
+
+/**
+ * A 2-D convolution (NHWC, dilation 1) with a residual add and activation in one kernel:
+ * `y = act(conv(x, filter) + bias + residual)` (a residual block's last conv), LeakyReLU with slope
+ * `alpha` (0: ReLU, 1: none). Inputs `{ x, filter, bias, residual }` (float32; `bias`
+ * `[outChannels]`, `residual` the output's shape); attrs {@link ConvEpilogueAttrs}; output `y`.
+ * Its gradient is {@link convAddActGradConfig}.
+ */
+export const CONV_ADD_ACT = 'LicoConvAddAct';
+
+/** Attributes of {@link CONV_AFFINE_ACT} and {@link CONV_ADD_ACT}. */
+export interface ConvEpilogueAttrs {
+  /** The convolution's strides (one number: both axes). */
+  readonly strides: number | readonly [number, number];
+  /** Zero padding: a number (every side, PyTorch's `padding`), `'same'` or `'valid'`. */
+  readonly pad: number | 'same' | 'valid';
+  /** The slope of the activation for negative inputs: 0 = ReLU, 1 = none, else LeakyReLU (>= 0). */
+  readonly alpha: number;
+}
