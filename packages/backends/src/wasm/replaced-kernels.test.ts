@@ -47,6 +47,54 @@ describe('Slice on wasm (heap-to-heap copies) matches the cpu backend', () => {
   });
 });
 
+describe('GatherV2 on wasm (heap-to-heap slice copies) matches the cpu backend', () => {
+  it.each([
+    { shape: [4, 32, 32, 3], indices: [0, 3, 1, 1, 2, 0, 3], axis: 0 },
+    { shape: [5], indices: [4, 0, 2, 2], axis: 0 },
+    { shape: [3, 7, 2], indices: [6, 0, 5], axis: 1 },
+    { shape: [3, 4, 5], indices: [4, 4, 0, 1, 3, 2], axis: 2 },
+    { shape: [10, 6], indices: [[1, 2], [9, 0], [3, 3]], axis: 0 },
+    { shape: [3, 4], indices: [], axis: 0 },
+    { shape: [2, 3, 5, 4], indices: [[4, 0, 4], [1, 2, 3]], axis: 2, batchDims: 1 },
+    { shape: [2, 5, 17], indices: [[3], [0]], axis: 1, batchDims: 1 },
+  ])('x$shape indices $indices axis $axis batchDims $batchDims', async ({ shape, indices, axis, batchDims }) => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const g = tf.gather(rand(shape, 3), tf.tensor(indices.flat(), [indices.length, ...(Array.isArray(indices[0]) ? [(indices[0] as number[]).length] : [])], 'int32'), axis, batchDims ?? 0);
+      return [g, tf.tensor1d(g.shape)];
+    });
+    expect(Array.from(wasm[1]!)).toEqual(Array.from(cpu[1]!));
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+  });
+
+  it('int32 tensors, batch dimensions (wrong on the stock kernel) and bad indices (closed form)', async () => {
+    await tf.setBackend('wasm');
+    const ints = tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), [2, 0]);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([5, 6, 1, 2]);
+    // batch b takes x[b, idx[b]]: the cpu backend's [[2], [3]]; the stock wasm kernel gave [[2], 2.4e-44]
+    const batched = tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 0], [2, 1], 'int32'), 1, 1);
+    expect(batched.shape).toEqual([2, 1]);
+    expect(Array.from(batched.dataSync())).toEqual([2, 3]);
+    const x = tf.ones([3, 2]);
+    expect(() => tf.gather(x, [0, 3])).toThrow(/GatherV2: the index value 3 is not in \[0, 2\]/);
+    expect(() => tf.gather(x, [-1])).toThrow(/GatherV2: the index value -1 is not in \[0, 2\]/);
+    tf.dispose([ints, batched, x]);
+  });
+
+  it('its gradient (UnsortedSegmentSum) matches the cpu backend; leak-free', async () => {
+    const f = () => {
+      const x = rand([5, 3], 4);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, [4, 1, 4, 0]), rand([4, 3], 5))))(x)];
+    };
+    const { cpu, wasm } = await onCpuAndWasm(f);
+    expect(relativeError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-6);
+    await tf.setBackend('wasm');
+    const x = rand([6, 4, 3], 6);
+    await expectNoLeaks(() => tf.gather(x, [5, 0, 2], 0));
+    x.dispose();
+  });
+});
+
 describe('Sum and Mean on wasm (average pooling over H, W; one pass over other leading or middle axes) match the cpu backend', () => {
   it.each([
     { shape: [6, 5, 7, 3], axis: [0, 1, 2] },
