@@ -915,7 +915,8 @@ INLINE void wino_output2(const float* mt, int pm, float* y, int n, int ho, int w
       float* out = y + at;
       const float* res = (ep && ep->residual ? ep->residual : y) + at;  // read only where e has a residual
       v128_t y0 = epi_apply(e, wasm_f32x4_add(wasm_f32x4_add(p[r][0], p[r][1]), p[r][2]), res, lanes);
-      v128_t y1 = epi_apply(e, wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]), res + co, lanes);
+      v128_t y1 = wasm_f32x4_sub(wasm_f32x4_sub(p[r][1], p[r][2]), p[r][3]);
+      if (cols > 1) y1 = epi_apply(e, y1, res + co, lanes);  // the residual of a pixel that exists only
       store_lanes(out, y0, lanes);
       if (cols > 1) store_lanes(out + co, y1, lanes);
     }

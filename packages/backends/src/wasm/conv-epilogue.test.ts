@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { AFFINE_ACT, CONV_ADD_ACT, CONV_AFFINE_ACT } from '@lico/core';
 import { expectNoLeaks } from '@lico/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectWasmConvAlgorithm, WASM_CONV_ALGORITHMS, wasmConvAlgorithm } from './conv-grad-kernels';
 import { selectWasmKernelBuild } from './kernel-build';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
 import { KERNEL_BUILDS, maxRelErr as relErr, seededFloats as random } from './test-parity';
@@ -94,6 +95,27 @@ describe.each(KERNEL_BUILDS)('LicoConvAffineAct and LicoConvAddAct on wasm (%s b
     const refAdd = tf.grads((x, f, b, r) => loss(unfused(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, a, { residual: r as tf.Tensor4D })))([t.x, t.filter, t.bias, t.residual]);
     fusedAdd.forEach((d, k) => expect(relErr(d.dataSync(), refAdd[k]!.dataSync()), `add input ${k}`).toBeLessThan(1e-5));
     tf.dispose([...Object.values(t), w, ...fusedAffine, ...refAffine, ...fusedAdd, ...refAdd]);
+  });
+});
+
+describe.each(WASM_CONV_ALGORITHMS.filter((a) => a !== wasmConvAlgorithm()))('LicoConvAffineAct and LicoConvAddAct under the %s conv algorithm', (algorithm) => {
+  const before = wasmConvAlgorithm();
+  beforeAll(() => selectWasmConvAlgorithm(algorithm));
+  afterAll(() => selectWasmConvAlgorithm(before));
+
+  it.each(geometries.slice(0, 4))('give the bits of the kernels they fuse: $name', (g) => {
+    const t = tensorsFor(g, 71);
+    const a = { strides: g.strides, pad: g.pad, alpha: 0.1 };
+    for (const [kernel, ins, parts] of [
+      [CONV_AFFINE_ACT, { x: t.x, filter: t.filter, bias: t.bias, scale: t.scale, shift: t.shift, residual: t.residual }, { scale: t.scale, shift: t.shift, residual: t.residual }],
+      [CONV_ADD_ACT, { x: t.x, filter: t.filter, bias: t.bias, residual: t.residual }, { residual: t.residual }],
+    ] as [string, tf.NamedTensorMap, Parameters<typeof unfused>[4]][]) {
+      const fused = run(kernel, ins, a);
+      const ref = unfused(t.x, t.filter, t.bias, a, parts);
+      expect(maxAbsDiff(fused.dataSync(), ref.dataSync()), `${kernel} (${algorithm})`).toBe(0);
+      tf.dispose([fused, ref]);
+    }
+    tf.dispose(Object.values(t));
   });
 });
 
