@@ -11,7 +11,7 @@
 // the host's speed drifts by up to ~1.7× between minutes, and that reaches both); each row's
 // ratio is the median of its rounds' ratios, `ours` and `reference` the medians of their rates.
 //
-// usage: npm run bench -- saliency [--json] [--threads T] [--images 4] [--rounds 3] [--no-reference]
+// usage: npm run bench -- saliency [--json] [--threads T] [--images 4] [--rounds 5] [--no-reference]
 //   [--rise-masks 500] [--rise-batch 100] [--score-batch 32] [--step 32] [--ablation-batch 32]
 //   [--ig-steps 50] [--ig-method gauss-legendre] [--ig-batch 64] [--sg-samples 50] [--sg-sigma 0.15]
 //   [--sg-batch 64] [--occlusion-window 8] [--occlusion-stride 4] [--occlusion-batch 64]
@@ -35,7 +35,10 @@ import { median } from './lib/stats.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { arg, text, flag, threads } = benchArgs();
 const images = arg('images', 4);
-const rounds = arg('rounds', 3);
+// 5 rounds: on the shared 2-core host timings drift by 10–20 % from minute to minute, and the
+// median of 3 rounds moved by ~5 % between runs of the same code (2026-12-06: with 7 rounds, one
+// row's per-round ratios spanned 0.67–1.22).
+const rounds = arg('rounds', 5);
 // One object for both sides: the reference reads it (--settings) and the JSON records it.
 const settings = {
   riseMasks: arg('rise-masks', 500),
