@@ -404,12 +404,12 @@ INLINE void forward_tile(const float* x, const float* wg, const float* bias, flo
   }
   long long at = ((long long)(n * ho + p) * wo + q0) * co + o0;
   if (ep) {
-    // GW 8 means at least 8 channels left; GW 4: 1 to 4.
+    // GW 8: at least 8 channels left, two full groups; GW 4: one group of up to 4 channels.
     int lanes = co - o0 < 4 ? co - o0 : 4;
     // The residual at this tile's offset (read only where the epilogue has one; else y's, unread).
     const float* res = (ep->residual ? ep->residual : y) + at;
     // acc holds the bias already
-    EpiGroup e0 = epi_group(ep, 0, o0, lanes), e1 = epi_group(ep, 0, o0 + 4, 4);
+    EpiGroup e0 = epi_group(ep, 0, o0, lanes), e1 = GW == 8 ? epi_group(ep, 0, o0 + 4, 4) : e0;
 #define EPI(K)                                                                     \
   if (K < kn) {                                                                    \
     acc[K][0] = epi_apply(e0, acc[K][0], res + K * co, lanes);                     \
