@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, UnknownNameError } from '@lico/core';
+import { ConfigError, ShapeError, UnknownNameError, type ImageClassifier } from '@lico/core';
 import { expectClose, expectNoLeaks, useCpuBackend } from '@lico/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { linearGapClassifier, sumClassifier } from '../testing/tiny-classifiers';
@@ -98,6 +98,36 @@ describe('batching, leaks and validation', () => {
         return logit;
       });
       expectClose(r.deletion!.curves[i]!, expected, { atol: 1e-5 });
+    }
+  });
+
+  it('scores each distinct canvas once, over both curves, and picks each image target from a shared canvas', async () => {
+    const rows: number[] = [];
+    const counting: ImageClassifier = { ...model, forward: (xs, o) => (rows.push(xs.shape[0]), model.forward(xs, o)) };
+    // 25 pixels, 5 per step: 6 points per curve, the last fully changed. Per image the deletion
+    // curve's first and the insertion curve's last canvas are the image; all three fully deleted
+    // canvases are the same baseline image: 2·3·6 − 3 − 2 = 31 distinct canvases.
+    const given = await insertionDeletion(counting, x, sal, { stepSize: 5, batchSize: 8, targets: [0, 1, 2], score: 'logit', baseline: 0.5 });
+    expect(rows).toEqual([8, 8, 8, 7]);
+    // The shared baseline canvas: logit_k = 0.5 · Σ_c W[c][k], read per image target.
+    const W = [[1, -1, 0.5], [0.2, 0.3, -1]];
+    for (let i = 0; i < 3; i++) expect(given.deletion!.curves[i]![5]).toBeCloseTo(0.5 * (W[0]![i]! + W[1]![i]!), 5);
+    // Without targets, the forward pass that finds them scores the images too: 3 + 28 rows.
+    rows.length = 0;
+    const found = await insertionDeletion(counting, x, sal, { stepSize: 5, batchSize: 8, score: 'logit', baseline: 0.5 });
+    expect(rows).toEqual([3, 8, 8, 8, 4]);
+    const targets = found.protocol.targets;
+    // The same curves as each curve and image alone, in a pass of its own.
+    for (let i = 0; i < 3; i++) {
+      const xi = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      const si = tf.slice(sal, [i, 0, 0], [1, -1, -1]) as tf.Tensor3D;
+      const options = { stepSize: 5, targets: [targets[i]!], score: 'logit', baseline: 0.5 } as const;
+      const del = await insertionDeletion(model, xi, si, { ...options, mode: 'deletion' });
+      const ins = await insertionDeletion(model, xi, si, { ...options, mode: 'insertion' });
+      expectClose(found.deletion!.curves[i]!, del.deletion!.curves[0]!, { atol: 1e-6 });
+      expectClose(found.insertion!.curves[i]!, ins.insertion!.curves[0]!, { atol: 1e-6 });
+      // Insertion ends on the image itself, deletion starts there: one score.
+      expect(found.insertion!.curves[i]![5]).toBe(found.deletion!.curves[i]![0]);
     }
   });
 

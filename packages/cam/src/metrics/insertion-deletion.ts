@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, UnknownNameError, type ImageClassifier } from '@lico/core';
-import { checkImages, checkPositiveInteger, checkSaliency, oneHotMatrix, resolveTargets } from '../common';
+import { checkImages, checkPositiveInteger, checkSaliency, resolveTargets } from '../common';
 import { gaussianBlur, type BlurOptions } from './blur';
 import { saliencyRanks } from './saliency-order';
 
@@ -83,6 +83,10 @@ export function trapezoidAuc(curve: readonly number[], dx: number): number {
  * every step. Deletion: image → `baseline` (0 = the dataset mean in normalised space). Insertion:
  * blurred image → image. Higher insertion and lower deletion AUC mean a more faithful map.
  * `images` are what the model takes (already normalised); `saliency` is `[N,H,W]`.
+ * Each distinct canvas is scored once, `batchSize` per forward pass over both curves and all images:
+ * deletion's first and insertion's last point show the image itself (scored by the forward pass
+ * that finds the top-1 targets when none are given), and every image's fully deleted canvas is the
+ * same constant image.
  */
 export async function insertionDeletion(
   model: ImageClassifier,
@@ -110,73 +114,119 @@ export async function insertionDeletion(
   if (!Number.isFinite(baseline)) throw new ConfigError(`baseline must be finite, got ${baseline}.`);
   const blur = options.blur ?? (lico ? LICO_REPRODUCTION_BLUR : RISE_BLUR);
   const numPoints = lico ? Math.floor(pixels / stepSize) + 1 : Math.ceil(pixels / stepSize) + 1;
-  const targets = await resolveTargets(model, images, options.targets);
   const salData = (await saliency.data()) as Float32Array;
   const ranks = new Int32Array(n * pixels);
   for (let i = 0; i < n; i++) ranks.set(saliencyRanks(salData.subarray(i * pixels, (i + 1) * pixels)), i * pixels);
   const fractions = Array.from({ length: numPoints }, (_, j) => Math.min(j * stepSize, pixels) / pixels);
   const dx = lico ? 1 / numPoints : 1 / (numPoints - 1);
-
   const channels = images.shape[3];
-  const run = async (start: tf.Tensor4D, finish: tf.Tensor4D): Promise<CausalCurves> => {
-    const total = n * numPoints;
-    const scores = new Float32Array(total);
-    const [from, to] = (await Promise.all([start.data(), finish.data()])) as Float32Array[];
-    const size = pixels * channels;
-    for (let b0 = 0; b0 < total; b0 += batchSize) {
-      const count = Math.min(batchSize, total - b0);
-      // The canvases in one pass over the pixels (stock gather/compare/select ops cost ~10 % of the
-      // forwards): a pixel among the first `threshold` by rank takes the finish value, as
-      // start + 1·(finish − start) in float32, the others the start value.
-      const canvases = new Float32Array(count * size);
-      const imageIndex = new Int32Array(count);
-      for (let q = 0; q < count; q++) {
-        const i = Math.floor((b0 + q) / numPoints);
-        const threshold = Math.min(((b0 + q) % numPoints) * stepSize, pixels);
-        imageIndex[q] = i;
-        const rank = ranks.subarray(i * pixels, (i + 1) * pixels);
-        const a = from!.subarray(i * size, (i + 1) * size);
-        const b = to!.subarray(i * size, (i + 1) * size);
-        const out = canvases.subarray(q * size, (q + 1) * size);
-        out.set(a);
-        for (let p = 0; p < pixels; p++) {
-          if (rank[p]! >= threshold) continue;
-          for (let ch = p * channels; ch < (p + 1) * channels; ch++) out[ch] = Math.fround(a[ch]! + Math.fround(b[ch]! - a[ch]!));
-        }
+  const size = pixels * channels;
+  const imageData = (await images.data()) as Float32Array;
+
+  // Each canvas's scores (all classes) by what it shows: the same image is scored once, however
+  // many curve points show it (deletion's first and insertion's last point are the image itself,
+  // every image's last deletion point the same all-baseline canvas).
+  const known = new Map<string, Float32Array>();
+  const scoresOf = (logits: tf.Tensor2D): tf.Tensor2D => (score === 'probability' ? tf.softmax(logits) : logits);
+  let targets: number[];
+  if (options.targets !== undefined) targets = await resolveTargets(model, images, options.targets);
+  else {
+    // The top-1 classes come from the images' own forward pass, whose scores are the images' points.
+    const values = tf.tidy(() => scoresOf(model.forward(images, { training: false }).logits));
+    const top = tf.argMax(values, 1);
+    const [data, classes] = [(await values.data()) as Float32Array, values.shape[1]];
+    targets = Array.from(await top.data());
+    tf.dispose([values, top]);
+    for (let i = 0; i < n; i++) known.set(`image:${i}`, data.subarray(i * classes, (i + 1) * classes));
+  }
+
+  /** Where a curve's start or finish comes from: the images, their blur, or a constant. */
+  interface Source {
+    readonly key: string;
+    readonly data: Float32Array | number;
+  }
+  const imageSource: Source = { key: 'image', data: imageData };
+  const constant = (value: number): Source => ({ key: `constant:${value}`, data: value });
+  interface Curve {
+    readonly start: Source;
+    readonly finish: Source;
+  }
+  const curves: Curve[] = [];
+  let blurred: tf.Tensor4D | undefined;
+  try {
+    if (mode !== 'insertion') curves.push({ start: imageSource, finish: constant(baseline) });
+    if (mode !== 'deletion') {
+      if (blur === false) curves.push({ start: constant(baseline), finish: imageSource });
+      else {
+        blurred = gaussianBlur(images, blur);
+        curves.push({ start: { key: 'blur', data: (await blurred.data()) as Float32Array }, finish: imageSource });
       }
-      const chunk = tf.tidy(() => {
-        const canvas = tf.tensor4d(canvases, [count, height, width, channels]);
-        const logits = model.forward(canvas, { training: false }).logits;
-        const values = score === 'probability' ? tf.softmax(logits) : logits;
-        const tIdx = Array.from(imageIndex, (i) => targets[i]!);
-        return tf.sum(tf.mul(values, oneHotMatrix(tIdx, logits.shape[1])), 1);
-      });
-      scores.set((await chunk.data()) as Float32Array, b0);
-      chunk.dispose();
     }
-    const curves = Array.from({ length: n }, (_, i) => Array.from(scores.subarray(i * numPoints, (i + 1) * numPoints)));
-    const auc = curves.map((c) => trapezoidAuc(c, dx));
-    return { auc, meanAuc: auc.reduce((a, b) => a + b, 0) / n, curves, fractions };
+  } finally {
+    blurred?.dispose();
+  }
+  const sourceKey = (s: Source, i: number): string => (typeof s.data === 'number' ? s.key : `${s.key}:${i}`);
+  const threshold = (j: number): number => Math.min(j * stepSize, pixels);
+  const keyOf = (c: number, i: number, j: number): string => {
+    const t = threshold(j);
+    if (t === 0) return sourceKey(curves[c]!.start, i);
+    if (t === pixels) return sourceKey(curves[c]!.finish, i);
+    return `curve:${c}:${i}:${j}`;
+  };
+  /** Writes source `s` of image i into `out`, or `s`'s values at the `count` top-ranked pixels. */
+  const fill = (out: Float32Array, s: Source, i: number, rank?: Int32Array, count = 0): void => {
+    const d = s.data;
+    if (rank === undefined) {
+      if (typeof d === 'number') out.fill(d);
+      else out.set(d.subarray(i * size, (i + 1) * size));
+      return;
+    }
+    const from = typeof d === 'number' ? undefined : d.subarray(i * size, (i + 1) * size);
+    for (let p = 0; p < pixels; p++) {
+      if (rank[p]! >= count) continue;
+      for (let ch = p * channels; ch < (p + 1) * channels; ch++) out[ch] = from ? from[ch]! : (d as number);
+    }
   };
 
-  let insertion: CausalCurves | undefined;
-  let deletion: CausalCurves | undefined;
-  if (mode !== 'insertion') {
-    const finish = tf.fill(images.shape, baseline) as tf.Tensor4D;
-    try {
-      deletion = await run(images, finish);
-    } finally {
-      finish.dispose();
+  // The distinct canvases in curve, image, point order, scored `batchSize` per forward pass.
+  const pending: { key: string; c: number; i: number; j: number }[] = [];
+  const queued = new Set<string>();
+  for (let c = 0; c < curves.length; c++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < numPoints; j++) {
+        const key = keyOf(c, i, j);
+        if (known.has(key) || queued.has(key)) continue;
+        queued.add(key);
+        pending.push({ key, c, i, j });
+      }
     }
   }
-  if (mode !== 'deletion') {
-    const start = blur === false ? (tf.fill(images.shape, baseline) as tf.Tensor4D) : gaussianBlur(images, blur);
-    try {
-      insertion = await run(start, images);
-    } finally {
-      start.dispose();
-    }
+  for (let b0 = 0; b0 < pending.length; b0 += batchSize) {
+    const batch = pending.slice(b0, b0 + batchSize);
+    // The canvases in one pass over the pixels (stock gather/compare/select ops cost ~10 % of the
+    // forwards): a pixel among the first `threshold` by rank takes the finish value, the others the
+    // start value, copied as the official RISE code assigns them.
+    const canvases = new Float32Array(batch.length * size);
+    batch.forEach(({ c, i, j }, q) => {
+      const out = canvases.subarray(q * size, (q + 1) * size);
+      const t = threshold(j);
+      const curve = curves[c]!;
+      fill(out, t === pixels ? curve.finish : curve.start, i);
+      if (t > 0 && t < pixels) fill(out, curve.finish, i, ranks.subarray(i * pixels, (i + 1) * pixels), t);
+    });
+    const values = tf.tidy(() => scoresOf(model.forward(tf.tensor4d(canvases, [batch.length, height, width, channels]), { training: false }).logits));
+    const [data, classes] = [(await values.data()) as Float32Array, values.shape[1]];
+    values.dispose();
+    batch.forEach(({ key }, q) => known.set(key, data.subarray(q * classes, (q + 1) * classes)));
   }
+
+  const results = curves.map((_curve, c): CausalCurves => {
+    const scores = Array.from({ length: n }, (_image, i) => Array.from({ length: numPoints }, (_point, j) => known.get(keyOf(c, i, j))![targets[i]!]!));
+    const auc = scores.map((curve) => trapezoidAuc(curve, dx));
+    return { auc, meanAuc: auc.reduce((a, b) => a + b, 0) / n, curves: scores, fractions };
+  });
+  const deletion = mode !== 'insertion' ? results[0] : undefined;
+  const insertion = mode !== 'deletion' ? results[results.length - 1] : undefined;
   return {
     ...(insertion ? { insertion } : {}),
     ...(deletion ? { deletion } : {}),
