@@ -132,8 +132,10 @@ export async function insertionDeletion(
   if (options.targets !== undefined) targets = await resolveTargets(model, images, options.targets);
   else {
     // The top-1 classes come from the images' own forward pass, whose scores are the images' points.
-    const values = tf.tidy(() => scoresOf(model.forward(images, { training: false }).logits));
-    const top = tf.argMax(values, 1);
+    const [values, top] = tf.tidy(() => {
+      const logits = model.forward(images, { training: false }).logits;
+      return [scoresOf(logits), tf.argMax(logits, 1)];
+    });
     const [data, classes] = [(await values.data()) as Float32Array, values.shape[1]];
     targets = Array.from(await top.data());
     tf.dispose([values, top]);
