@@ -112,9 +112,9 @@ describe('batching, leaks and validation', () => {
     // The shared baseline canvas: logit_k = 0.5 · Σ_c W[c][k], read per image target.
     const W = [[1, -1, 0.5], [0.2, 0.3, -1]];
     for (let i = 0; i < 3; i++) expect(given.deletion!.curves[i]![5]).toBeCloseTo(0.5 * (W[0]![i]! + W[1]![i]!), 5);
-    // Without targets, the forward pass that finds them scores the images too: 3 + 28 rows.
+    // Without targets, the forward pass that finds them scores the images too: 3 + 28 rows (leak-free).
     rows.length = 0;
-    const found = await insertionDeletion(counting, x, sal, { stepSize: 5, batchSize: 8, score: 'logit', baseline: 0.5 });
+    const found = await expectNoLeaks(() => insertionDeletion(counting, x, sal, { stepSize: 5, batchSize: 8, score: 'logit', baseline: 0.5 }));
     expect(rows).toEqual([3, 8, 8, 8, 4]);
     const targets = found.protocol.targets;
     // The same curves as each curve and image alone, in a pass of its own.
